@@ -1,0 +1,3 @@
+from devbox.cli import main
+
+main()

@@ -1,0 +1,184 @@
+"""The command line: the only place that turns errors into output and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from devbox import __version__
+from devbox.errors import EXIT_OK, EXIT_TOOLS_FAILED, DevboxError, Interrupted
+
+if TYPE_CHECKING:
+    from devbox.plan import Command
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _console(no_color: bool = False, stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    color = not no_color and "NO_COLOR" not in os.environ
+    return Console(stderr=stderr, no_color=not color, highlight=False, soft_wrap=True)
+
+
+def _project_dir(ctx: click.Context) -> Path:
+    from devbox.project import find_project_dir
+
+    given = ctx.obj.get("project")
+    return Path(given).resolve() if given else find_project_dir(Path.cwd())
+
+
+def run_options(f: F) -> F:
+    options = [
+        click.option(
+            "--python",
+            "python",
+            metavar="VERSION",
+            help="Python version (overrides config and DEVBOX_PYTHON).",
+        ),
+        click.option(
+            "--base-image", metavar="REF", help="Base image; {python} is replaced by the version."
+        ),
+        click.option(
+            "--report-json",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write a JSON report here.",
+        ),
+        click.option(
+            "--rerun",
+            is_flag=True,
+            help="Run every selected tool, even those BuildKit could replay.",
+        ),
+        click.option("-v", "--verbose", is_flag=True, help="Show every tool's full output."),
+        click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary."),
+        click.option("--no-color", is_flag=True, help="No colors (NO_COLOR is respected too)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="devbox")
+@click.option(
+    "-C",
+    "--project",
+    type=click.Path(file_okay=False, exists=True),
+    help="Project directory (default: the nearest one with a pyproject.toml).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, project: str | None, debug: bool) -> None:
+    """Run a Python project's linters and tests in containers, through Docker BuildKit.
+
+    Configuration lives in [tool.devbox] of pyproject.toml. Precedence:
+    defaults < pyproject < DEVBOX_* environment < command line.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["project"] = project
+    ctx.obj["debug"] = debug
+
+
+def _run(ctx: click.Context, command: str, extra_args: tuple[str, ...], **kw: Any) -> None:
+    from devbox.runner import Options, run
+
+    opts = Options(
+        project_dir=_project_dir(ctx),
+        command=command,  # type: ignore[arg-type]
+        cli={"python": kw["python"], "base-image": kw["base_image"]},
+        extra_args=extra_args,
+        report_json=kw["report_json"],
+        rerun=kw["rerun"],
+        verbose=kw["verbose"],
+        quiet=kw["quiet"],
+    )
+    result = run(opts, os.environ, _console(kw["no_color"]))
+    ctx.exit(EXIT_OK if result.ok else EXIT_TOOLS_FAILED)
+
+
+@cli.command()
+@run_options
+@click.pass_context
+def lint(ctx: click.Context, /, **kw: Any) -> None:
+    """Run the linters listed in `lint` (default: ruff)."""
+    _run(ctx, "lint", (), **kw)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@run_options
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def test(ctx: click.Context, /, pytest_args: tuple[str, ...], **kw: Any) -> None:
+    """Run the test tools listed in `test` (default: pytest).
+
+    Arguments after `--` go to pytest: devbox test -- -k slow -x
+    """
+    _run(ctx, "test", pytest_args, **kw)
+
+
+@cli.command()
+@run_options
+@click.pass_context
+def check(ctx: click.Context, /, **kw: Any) -> None:
+    """Run the linters and the tests in one build (in parallel)."""
+    _run(ctx, "check", (), **kw)
+
+
+@cli.command()
+@click.option(
+    "--for",
+    "command",
+    type=click.Choice(["lint", "test", "check"]),
+    default="check",
+    show_default=True,
+    help="Print the Dockerfile of this command.",
+)
+@click.option("--ignore", is_flag=True, help="Print the generated ignore file instead.")
+@click.option("--python", "python", metavar="VERSION")
+@click.option("--base-image", metavar="REF")
+@click.pass_context
+def dockerfile(
+    ctx: click.Context, command: Command, ignore: bool, python: str | None, base_image: str | None
+) -> None:
+    """Print the Dockerfile that `devbox lint`/`test`/`check` build."""
+    from devbox.dockerfile import render
+    from devbox.runner import Options, load_plan
+
+    opts = Options(
+        project_dir=_project_dir(ctx),
+        command=command,
+        cli={"python": python, "base-image": base_image},
+    )
+    rendered = render(load_plan(opts, os.environ))
+    click.echo(rendered.dockerignore if ignore else rendered.dockerfile, nl=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: map outcomes to exit codes (0 ok, 1 tools failed, 2 config, 3 env, 130 ^C)."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name="devbox", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        code = Interrupted.exit_code
+    except DevboxError as exc:
+        if debug:
+            traceback.print_exc()
+        console = _console(stderr=True)
+        console.print(f"[bold red]devbox: error:[/] {exc.message}", soft_wrap=True)
+        if exc.detail:
+            console.print(exc.detail, markup=False, soft_wrap=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = Interrupted.exit_code
+    sys.exit(code or 0)

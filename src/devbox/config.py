@@ -1,0 +1,466 @@
+"""``[tool.devbox]`` → a frozen :class:`Config`.
+
+Precedence, stated once (see :class:`Source`): defaults < pyproject < environment < command line.
+Legal keys, their types, defaults and help have one source: :data:`KEYS`.  Config code never
+reads ``os.environ``: the environment is a parameter.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from devbox import tools
+from devbox.errors import ConfigError
+from devbox.project import PYPROJECT, ProjectFacts, python_allowed, tomllib
+
+TABLE = "[tool.devbox]"
+PYTHON_CANDIDATES = ("3.10", "3.11", "3.12", "3.13")
+FALLBACK_PYTHON = "3.12"
+
+
+class Source(enum.IntEnum):
+    """Where a value came from; a higher value wins: defaults < pyproject < environment < CLI."""
+
+    DEFAULT = 0
+    PYPROJECT = 1
+    ENV = 2
+    CLI = 3
+
+
+# --- validators: each returns the normalized value or raises ValueError("what was expected") -
+
+_PYTHON_RE = re.compile(r"^3\.[0-9]{1,2}$")
+# An image reference (registry/name:tag or @digest), allowing a {python} placeholder.
+_IMAGE_RE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9{}]+(?:[._-][a-z0-9{}]+)*"
+    r"(?:/[a-z0-9{}]+(?:[._-][a-z0-9{}]+)*)*(?::[A-Za-z0-9_{}][A-Za-z0-9_.{}-]{0,127})?"
+    r"(?:@sha256:[a-f0-9]{64})?$"
+)
+_TOOL_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+_PEP508_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _describe(value: object) -> str:
+    kinds = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }
+    return f"{value!r} ({kinds.get(type(value), type(value).__name__)})"
+
+
+def _single_line(s: str, what: str) -> str:
+    if not s or s != s.strip() or any(c in s for c in "\n\r\0"):
+        raise ValueError(f"{what} without leading/trailing spaces or line breaks")
+    return s
+
+
+def _string_list(item: Callable[[str], str], what: str) -> Callable[[object], tuple[str, ...]]:
+    def check(value: object) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"an array of strings ({what})")
+        return tuple(dict.fromkeys(item(v) for v in value))
+
+    return check
+
+
+def _python_version(v: str) -> str:
+    if not _PYTHON_RE.match(v):
+        raise ValueError('a Python version such as "3.12"')
+    return v
+
+
+def python_value(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    versions = _string_list(_python_version, 'Python versions such as "3.12"')(value)
+    if len(versions) != 1:
+        # The list form becomes a matrix in a later release; one version for now.
+        raise ValueError('one Python version (a string, or a list of exactly one), such as "3.12"')
+    return versions
+
+
+def image_value(value: object) -> str:
+    if not isinstance(value, str) or not _IMAGE_RE.match(value) or len(value) > 255:
+        raise ValueError(
+            'an image reference such as "python:{python}-slim" or "registry:5000/team/py:{python}"'
+        )
+    if re.search(r"\{(?!python\})[^}]*\}", value):
+        raise ValueError("an image reference whose only placeholder is {python}")
+    return value
+
+
+def installer_value(value: object) -> str:
+    if value not in ("uv", "pip"):
+        raise ValueError('"uv" or "pip"')
+    return str(value)
+
+
+def _pep508_name(v: str) -> str:
+    if not _PEP508_NAME_RE.match(v):
+        raise ValueError("names made of letters, digits, '.', '-' and '_'")
+    return v
+
+
+def _requirement(v: str) -> str:
+    _single_line(v, "requirement strings")
+    if v.startswith("-"):
+        raise ValueError(
+            'requirement strings such as "requests>=2" (options like -r or --index-url are not allowed)'
+        )
+    return v
+
+
+def _relative_path(v: str) -> str:
+    _single_line(v, "paths")
+    p = PurePosixPath(v.replace("\\", "/"))
+    if p.is_absolute() or ".." in p.parts or not p.parts:
+        raise ValueError("paths relative to the project directory, inside it")
+    return str(p)
+
+
+def _pattern(v: str) -> str:
+    return _single_line(v, "patterns")
+
+
+def _tool_name(v: str) -> str:
+    if not _TOOL_NAME_RE.match(v):
+        raise ValueError("tool names made of lowercase letters, digits, '.', '-' and '_'")
+    return v
+
+
+@dataclass(frozen=True)
+class ToolOverride:
+    """``[tool.devbox.tools.NAME]``: each field is None when not given."""
+
+    command: tuple[str, ...] | None = None
+    packages: tuple[str, ...] | None = None
+    env: Mapping[str, str] | None = None
+
+
+TOOL_KEYS = ("command", "packages", "env")
+
+
+def _command(value: object) -> tuple[str, ...]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v and "\0" not in v for v in value)
+    ):
+        raise ValueError('a non-empty array of non-empty strings, such as ["pytest", "-x"]')
+    return tuple(value)
+
+
+def _env_table(value: object) -> Mapping[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError('a table of strings, such as { DJANGO_SETTINGS_MODULE = "app.settings" }')
+    for k, v in value.items():
+        if not _ENV_NAME_RE.match(k) or not isinstance(v, str) or "\0" in v:
+            raise ValueError(
+                "a table mapping variable names (letters, digits, '_') to strings; "
+                f"{k!r} = {_describe(v)} is not"
+            )
+    return dict(value)
+
+
+def tools_value(value: object) -> Mapping[str, ToolOverride]:
+    if not isinstance(value, dict):
+        raise ValueError("a table of tool tables, such as [tool.devbox.tools.pytest]")
+    result: dict[str, ToolOverride] = {}
+    for name, body in value.items():
+        try:
+            _tool_name(name)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; {name!r} is not") from None
+        if not isinstance(body, dict):
+            raise ValueError(f"a table for tool {name!r}, got {_describe(body)}")
+        unknown = [k for k in body if k not in TOOL_KEYS]
+        if unknown:
+            raise ValueError(
+                f"tool {name!r}: unknown key {unknown[0]!r}{_suggest(unknown[0], TOOL_KEYS)}"
+            )
+        fields: dict[str, Any] = {}
+        for key, check in (
+            ("command", _command),
+            ("packages", _string_list(_requirement, "requirement strings")),
+            ("env", _env_table),
+        ):
+            if key in body:
+                try:
+                    fields[key] = check(body[key])
+                except ValueError as exc:
+                    raise ValueError(
+                        f"tool {name!r}, key {key!r}: {exc}; got {_describe(body[key])}"
+                    ) from None
+        if name not in tools.BUILTIN and "command" not in fields:
+            raise ValueError(f"tool {name!r} is not built in, so it needs a 'command'")
+        result[name] = ToolOverride(**fields)
+    return result
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    help: str
+    check: Callable[[object], Any]
+    default: Any
+    #: how the value is spelled in an environment variable: "list" (comma-separated),
+    #: "str", or "toml" (an inline TOML table)
+    env_form: str = "list"
+
+    @property
+    def env_var(self) -> str:
+        return "DEVBOX_" + self.name.upper().replace("-", "_")
+
+    @property
+    def attr(self) -> str:
+        return self.name.replace("-", "_")
+
+
+#: Every legal key of [tool.devbox]: one source for validation, defaults, env names and docs.
+KEYS: dict[str, Key] = {
+    k.name: k
+    for k in (
+        Key(
+            "python",
+            "Python version the images use; default: newest allowed by requires-python "
+            "among 3.10-3.13, else 3.12.",
+            python_value,
+            None,
+        ),
+        Key(
+            "base-image",
+            "Base image; {python} is replaced by the version.",
+            image_value,
+            "python:{python}-slim",
+            env_form="str",
+        ),
+        Key(
+            "installer",
+            'What installs dependencies in the image: "uv" or "pip".',
+            installer_value,
+            "uv",
+            env_form="str",
+        ),
+        Key(
+            "extras",
+            "[project.optional-dependencies] names to install.",
+            _string_list(_pep508_name, "extra names"),
+            (),
+        ),
+        Key(
+            "groups",
+            "[dependency-groups] (PEP 735) names to install.",
+            _string_list(_pep508_name, "group names"),
+            (),
+        ),
+        Key(
+            "requirements",
+            "Requirement files to install (paths in the project).",
+            _string_list(_relative_path, "paths relative to the project"),
+            (),
+        ),
+        Key(
+            "packages",
+            "Extra requirement strings to install.",
+            _string_list(_requirement, "requirement strings"),
+            (),
+        ),
+        Key("lint", "Tools `devbox lint` runs.", _string_list(_tool_name, "tool names"), ("ruff",)),
+        Key(
+            "test", "Tools `devbox test` runs.", _string_list(_tool_name, "tool names"), ("pytest",)
+        ),
+        Key(
+            "tools",
+            "Tool definitions and overrides: command, packages, env.",
+            tools_value,
+            {},
+            env_form="toml",
+        ),
+        Key(
+            "exclude",
+            "Extra patterns (.dockerignore syntax) kept out of the build context.",
+            _string_list(_pattern, "patterns"),
+            (),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    python: tuple[str, ...]
+    base_image: str
+    installer: str
+    extras: tuple[str, ...]
+    groups: tuple[str, ...]
+    requirements: tuple[str, ...]
+    packages: tuple[str, ...]
+    lint: tuple[str, ...]
+    test: tuple[str, ...]
+    tools: Mapping[str, ToolOverride]
+    exclude: tuple[str, ...]
+    #: where each key's value came from
+    sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
+
+    def image_for(self, python: str) -> str:
+        return self.base_image.replace("{python}", python)
+
+
+def _suggest(name: str, choices: Any) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _parse_env(key: Key, raw: str) -> object:
+    if key.env_form == "str":
+        return raw.strip()
+    if key.env_form == "toml":
+        try:
+            return tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(
+                f'an inline TOML table such as \'{{ pytest = {{ command = ["pytest", "-x"] }} }}\' ({exc})'
+            ) from None
+    items = [p.strip() for p in raw.split(",") if p.strip()]
+    if key.name == "python" and len(items) == 1:
+        return items[0]
+    return items
+
+
+def default_python(facts: ProjectFacts | None) -> str:
+    spec = facts.requires_python if facts else None
+    if spec:
+        allowed = [v for v in PYTHON_CANDIDATES if python_allowed(spec, v)]
+        if allowed:
+            return allowed[-1]
+    return FALLBACK_PYTHON
+
+
+def load(
+    pyproject: Mapping[str, Any],
+    *,
+    path: Path,
+    env: Mapping[str, str],
+    cli: Mapping[str, object] | None = None,
+    facts: ProjectFacts | None = None,
+) -> Config:
+    """Resolve the configuration: defaults < pyproject < environment < command line.
+
+    ``cli`` maps key names to values from command-line options (None means "not given").
+    """
+    where_file = f"{path}"
+    table = (
+        pyproject.get("tool", {}).get("devbox", {})
+        if isinstance(pyproject.get("tool"), dict)
+        else {}
+    )
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where_file}: {TABLE} must be a table, got {_describe(table)}.")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    for name, key in KEYS.items():
+        values[name] = key.default
+        sources[name] = Source.DEFAULT
+
+    for name, raw in table.items():
+        if name not in KEYS:
+            raise ConfigError(
+                f"{where_file}: {TABLE} has an unknown key {name!r}{_suggest(name, KEYS)}. "
+                f"Valid keys: {', '.join(KEYS)}."
+            )
+        values[name] = _check(KEYS[name], raw, f"{where_file}: {TABLE} key {name!r}")
+        sources[name] = Source.PYPROJECT
+
+    for name, key in KEYS.items():
+        raw_env = env.get(key.env_var)
+        if raw_env is None or raw_env == "":
+            continue
+        where = f"environment variable {key.env_var}={raw_env!r}"
+        try:
+            parsed = _parse_env(key, raw_env)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: expected {exc}.") from None
+        values[name] = _check(key, parsed, where)
+        sources[name] = Source.ENV
+
+    for name, raw in (cli or {}).items():
+        if raw is None:
+            continue
+        key = KEYS[name]
+        values[name] = _check(key, raw, f"command-line option --{name}")
+        sources[name] = Source.CLI
+
+    if values["python"] is None:
+        values["python"] = (default_python(facts),)
+
+    # Tool names in lint/test must be built in or defined in [tool.devbox.tools].
+    known = set(tools.BUILTIN) | set(values["tools"])
+    for list_key in ("lint", "test"):
+        for tool_name in values[list_key]:
+            if tool_name not in known:
+                where = _where(sources[list_key], KEYS[list_key], where_file)
+                raise ConfigError(
+                    f"{where}: unknown tool {tool_name!r}{_suggest(tool_name, known)}. Built-in tools: "
+                    f"{', '.join(tools.BUILTIN)}; define others in [tool.devbox.tools.{tool_name}] "
+                    "with a 'command'."
+                )
+
+    if facts is not None:
+        _check_against_project(values, sources, facts, where_file)
+
+    return Config(**{KEYS[n].attr: v for n, v in values.items()}, sources=sources)
+
+
+def _where(source: Source, key: Key, where_file: str) -> str:
+    if source is Source.ENV:
+        return f"environment variable {key.env_var}"
+    if source is Source.CLI:
+        return f"command-line option --{key.name}"
+    return f"{where_file}: {TABLE} key {key.name!r}"
+
+
+def _check(key: Key, raw: object, where: str) -> Any:
+    try:
+        return key.check(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: expected {exc}; got {_describe(raw)}.") from None
+
+
+def _check_against_project(
+    values: Mapping[str, Any], sources: Mapping[str, Source], facts: ProjectFacts, where_file: str
+) -> None:
+    """Names that must exist in the project: extras, groups, requirement files."""
+    for extra in values["extras"]:
+        if extra not in facts.optional_dependencies:
+            have = ", ".join(facts.optional_dependencies) or "none"
+            raise ConfigError(
+                f"{_where(sources['extras'], KEYS['extras'], where_file)}: extra {extra!r} is not in "
+                f"[project.optional-dependencies] of {facts.root / PYPROJECT}{_suggest(extra, facts.optional_dependencies)}. "
+                f"Defined extras: {have}."
+            )
+    for group in values["groups"]:
+        if group not in facts.dependency_groups:
+            have = ", ".join(facts.dependency_groups) or "none"
+            raise ConfigError(
+                f"{_where(sources['groups'], KEYS['groups'], where_file)}: group {group!r} is not in "
+                f"[dependency-groups] of {facts.root / PYPROJECT}{_suggest(group, facts.dependency_groups)}. "
+                f"Defined groups: {have}."
+            )
+    for req in values["requirements"]:
+        if not (facts.root / req).is_file():
+            raise ConfigError(
+                f"{_where(sources['requirements'], KEYS['requirements'], where_file)}: requirement file "
+                f"{req!r} does not exist in {facts.root}. Give a path relative to the project directory."
+            )

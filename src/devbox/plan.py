@@ -1,0 +1,248 @@
+"""Config + project facts → a :class:`Plan`: which stages, what to install, which commands.
+
+Pure: no I/O beyond reading the project's directory listing, no Docker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from devbox import tools
+from devbox.config import Config
+from devbox.errors import ConfigError
+from devbox.project import ProjectFacts, normalize_name
+
+Command = Literal["lint", "test", "check"]
+ProjectInstall = Literal["metadata", "editable", "none"]
+
+#: Never sent to the engine: VCS data, environments, caches, build outputs.
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    "**/node_modules",
+    "**/__pycache__",
+    "**/*.py[cod]",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "**/.mypy_cache",
+    "**/.ruff_cache",
+    "**/.pytest_cache",
+    "**/.hypothesis",
+    ".coverage",
+    ".coverage.*",
+    "htmlcov",
+    "build",
+    "dist",
+    "**/*.egg-info",
+    ".eggs",
+)
+
+#: Directories never walked when looking for virtualenvs (already excluded, or huge).
+_SKIP_WALK = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox"}
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    name: str
+    kind: tools.Kind
+    python: str
+    command: tuple[str, ...]
+    env: Mapping[str, str]
+    junit: bool
+
+    @property
+    def stage(self) -> str:
+        return f"tool-{self.name}"
+
+    @property
+    def rerun_arg(self) -> str:
+        """Build arg that busts this tool's cached step (set for tools that failed last time)."""
+        return "devbox_rerun_" + re.sub(r"[^a-z0-9]", "_", self.name)
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: ProjectFacts
+    project_key: str
+    python: str
+    base_image: str
+    installer: str
+    #: lines of the generated requirements file installed into test-base
+    requirements: tuple[str, ...]
+    #: project-relative requirement files bind-mounted into the install step
+    requirement_files: tuple[str, ...]
+    project_install: ProjectInstall
+    tools: tuple[ToolRun, ...]
+    excludes: tuple[str, ...]
+
+    def install_spec(self) -> dict[str, Any]:
+        """What the in-image installer needs (written to the devbox context as JSON)."""
+        f = self.project
+        entry_points: dict[str, dict[str, str]] = {}
+        if f.scripts:
+            entry_points["console_scripts"] = dict(f.scripts)
+        project_table = f.pyproject.get("project", {})
+        gui = project_table.get("gui-scripts") if isinstance(project_table, dict) else None
+        if isinstance(gui, dict):
+            entry_points["gui_scripts"] = {k: v for k, v in gui.items() if isinstance(v, str)}
+        eps = project_table.get("entry-points") if isinstance(project_table, dict) else None
+        if isinstance(eps, dict):
+            for group, items in eps.items():
+                if isinstance(items, dict):
+                    entry_points[group] = {k: v for k, v in items.items() if isinstance(v, str)}
+        return {
+            "python": self.python,
+            "installer": self.installer,
+            "project_install": self.project_install,
+            "name": f.name,
+            "version": f.version,
+            "import_root": f.import_root,
+            "entry_points": entry_points,
+        }
+
+
+def project_key(root: Path) -> str:
+    """A short stable id for a project directory (cache mounts and devbox's own files)."""
+    return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+
+
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+
+
+def _expand(reqs: Iterable[str], facts: ProjectFacts, seen: set[str]) -> list[str]:
+    """Requirement strings, with references to the project's own extras expanded in place."""
+    out: list[str] = []
+    own = normalize_name(facts.name) if facts.name else None
+    for req in reqs:
+        m = _REQ_NAME.match(req)
+        if own and m and normalize_name(m.group(1)) == own:
+            for extra in (e.strip() for e in (m.group(2) or "").split(",") if e.strip()):
+                if extra not in seen:
+                    seen.add(extra)
+                    out += _expand(facts.optional_dependencies.get(extra, ()), facts, seen)
+            continue
+        out.append(req)
+    return out
+
+
+def _group(name: str, facts: ProjectFacts, stack: tuple[str, ...] = ()) -> list[str]:
+    if name in stack:
+        raise ConfigError(f"[dependency-groups] include a cycle: {' -> '.join((*stack, name))}.")
+    out: list[str] = []
+    norm = {normalize_name(k): v for k, v in facts.dependency_groups.items()}
+    entries = norm.get(normalize_name(name), [])
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, str):
+            out.append(entry)
+        elif isinstance(entry, dict) and isinstance(entry.get("include-group"), str):
+            out += _group(entry["include-group"], facts, (*stack, name))
+    return out
+
+
+def find_virtualenvs(root: Path) -> list[str]:
+    """Project-relative directories holding a ``pyvenv.cfg`` (virtualenvs by any name)."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        if "pyvenv.cfg" in filenames:
+            found.append(Path(dirpath).relative_to(root).as_posix())
+            dirnames.clear()
+            continue
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_WALK]
+    return sorted(found)
+
+
+def select_tools(config: Config, command: Command) -> list[tuple[str, tools.Kind]]:
+    names: list[tuple[str, tools.Kind]] = []
+    if command in ("lint", "check"):
+        names += [(n, "lint") for n in config.lint]
+    if command in ("test", "check"):
+        names += [(n, "test") for n in config.test if n not in config.lint or command == "test"]
+    return names
+
+
+def make_plan(
+    config: Config,
+    facts: ProjectFacts,
+    command: Command,
+    *,
+    extra_args: Sequence[str] = (),
+    virtualenvs: Sequence[str] | None = None,
+) -> Plan:
+    python = config.python[0]
+    selected = select_tools(config, command)
+
+    runs: list[ToolRun] = []
+    packages: list[str] = []
+    rerun_args: dict[str, str] = {}
+    for name, kind in selected:
+        builtin = tools.BUILTIN.get(name)
+        override = config.tools.get(name)
+        command_ = (override.command if override and override.command else None) or (
+            builtin.command if builtin else ()
+        )
+        env = dict(tools.COMMON_ENV)
+        if builtin:
+            env.update(builtin.env)
+        if override and override.env:
+            env.update(override.env)
+        pkgs = (
+            override.packages
+            if override and override.packages is not None
+            else (builtin.packages if builtin else ())
+        )
+        packages += pkgs
+        junit = bool(builtin and builtin.junit)
+        if junit:
+            command_ = (*command_, *extra_args)
+        run = ToolRun(name, kind, python, tuple(command_), env, junit)
+        if run.rerun_arg in rerun_args:
+            raise ConfigError(
+                f"tools {rerun_args[run.rerun_arg]!r} and {name!r} differ only in '-', '.' or '_'; rename one."
+            )
+        rerun_args[run.rerun_arg] = name
+        runs.append(run)
+
+    seen: set[str] = set()
+    requirements: list[str] = []
+    if facts.has_static_metadata:
+        requirements += _expand(facts.dependencies, facts, seen)
+    for extra in config.extras:
+        if extra not in seen:
+            seen.add(extra)
+            requirements += _expand(facts.optional_dependencies.get(extra, ()), facts, seen)
+    for group in config.groups:
+        requirements += _expand(_group(group, facts), facts, seen)
+    requirements += config.packages
+    requirements += packages
+    requirements += [f"-r /devbox/project/{r}" for r in config.requirements]
+
+    if facts.has_static_metadata:
+        install: ProjectInstall = "metadata"
+    elif facts.name or (facts.root / "setup.py").is_file() or (facts.root / "setup.cfg").is_file():
+        install = "editable"
+    else:
+        install = "none"
+
+    venvs = find_virtualenvs(facts.root) if virtualenvs is None else virtualenvs
+    excludes = (*DEFAULT_EXCLUDES, *(v for v in venvs if v != "."), *config.exclude)
+    return Plan(
+        project=facts,
+        project_key=project_key(facts.root),
+        python=python,
+        base_image=config.image_for(python),
+        installer=config.installer,
+        requirements=tuple(dict.fromkeys(requirements)),
+        requirement_files=config.requirements,
+        project_install=install,
+        tools=tuple(runs),
+        excludes=excludes,
+    )

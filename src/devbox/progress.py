@@ -1,0 +1,152 @@
+"""Parse buildx's ``--progress=rawjson`` stream into per-tool states.
+
+The stream is a sequence of JSON ``SolveStatus`` objects (buildx 0.13 pretty-prints each over
+many lines, so objects are decoded incrementally, not per line): ``vertexes`` (digest, name, started, completed,
+cached, error), ``statuses`` and ``logs`` (vertex, stream, base64 ``data``).  Vertex updates
+are merged by digest.  Non-JSON lines (buildx's final ``ERROR: ...``) are kept as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+#: "[tool-ruff 1/1] RUN ..." / "[test-base 3/4] RUN ..." / "[internal] load ..."
+_STAGE_RE = re.compile(r"^\[([A-Za-z0-9_.-]+)(?: \d+/\d+)?\]")
+_MARKER_RE = re.compile(rb"devbox-exit-code: (-?\d+)")
+#: keep at most this much log text per vertex (full tool output lives in exported files)
+LOG_LIMIT = 256 * 1024
+
+
+@dataclass
+class Vertex:
+    digest: str
+    name: str = ""
+    started: bool = False
+    completed: bool = False
+    cached: bool = False
+    error: str = ""
+    logs: bytearray = field(default_factory=bytearray)
+
+    @property
+    def stage(self) -> str | None:
+        m = _STAGE_RE.match(self.name)
+        return m.group(1) if m else None
+
+
+@dataclass
+class ToolProgress:
+    """What the live view shows for one tool."""
+
+    state: str = "queued"  # queued, installing, running, passed, failed, cached, error
+    started_at: float | None = None
+    ended_at: float | None = None
+
+
+class BuildProgress:
+    """Accumulates the stream; ``tool(name)`` gives each tool's current state."""
+
+    def __init__(self, tool_stages: dict[str, str]) -> None:
+        #: stage name → tool name
+        self.tool_stages = tool_stages
+        self.vertexes: dict[str, Vertex] = {}
+        self.order: list[str] = []
+        self.text_lines: list[str] = []
+        self.tools = {name: ToolProgress() for name in tool_stages.values()}
+        self._buf = ""
+        self._decoder = json.JSONDecoder()
+
+    def feed(self, line: str, now: float) -> bool:
+        """Take one stderr line; True when some tool's state changed."""
+        if not self._buf and not line.lstrip().startswith("{"):
+            if line.strip():
+                self.text_lines.append(line.strip())
+            return False
+        self._buf += line
+        changed = False
+        while self._buf.strip():
+            text = self._buf.lstrip()
+            try:
+                status, end = self._decoder.raw_decode(text)
+            except json.JSONDecodeError:
+                if len(self._buf) > 64 * 1024 * 1024:  # not JSON after all: give up on it
+                    self.text_lines.append(self._buf.strip()[:1000])
+                    self._buf = ""
+                return changed
+            self._buf = text[end:]
+            if isinstance(status, dict):
+                for v in status.get("vertexes") or []:
+                    self._vertex(v)
+                for entry in status.get("logs") or []:
+                    self._log(entry)
+                changed = self._update(now) or changed
+        self._buf = ""
+        return changed
+
+    def _vertex(self, data: dict[str, Any]) -> None:
+        digest = str(data.get("digest", ""))
+        v = self.vertexes.get(digest)
+        if v is None:
+            v = self.vertexes[digest] = Vertex(digest)
+            self.order.append(digest)
+        v.name = data.get("name") or v.name
+        v.started = v.started or bool(data.get("started"))
+        v.completed = v.completed or bool(data.get("completed"))
+        v.cached = v.cached or bool(data.get("cached"))
+        v.error = data.get("error") or v.error
+
+    def _log(self, entry: dict[str, Any]) -> None:
+        v = self.vertexes.get(str(entry.get("vertex", "")))
+        if v is None:
+            return
+        try:
+            chunk = base64.b64decode(entry.get("data") or "")
+        except (binascii.Error, ValueError):
+            return
+        v.logs += chunk
+        if len(v.logs) > LOG_LIMIT:
+            del v.logs[: len(v.logs) - LOG_LIMIT]
+
+    def stage_vertexes(self, stage: str) -> list[Vertex]:
+        return [self.vertexes[d] for d in self.order if self.vertexes[d].stage == stage]
+
+    def _update(self, now: float) -> bool:
+        changed = False
+        base = self.stage_vertexes("test-base")
+        installing = any(v.started and not v.completed for v in base)
+        for stage, name in self.tool_stages.items():
+            t = self.tools[name]
+            before = t.state
+            run_steps = [
+                v for v in self.stage_vertexes(stage) if " RUN " in f" {v.name.split('] ', 1)[-1]}"
+            ]
+            if run_steps:
+                v = run_steps[-1]
+                if v.started and t.started_at is None:
+                    t.started_at = now
+                if v.error:
+                    t.state = "error"
+                elif v.completed and v.cached:
+                    t.state = "cached"
+                elif v.completed:
+                    m = _MARKER_RE.findall(bytes(v.logs))
+                    t.state = "passed" if m and int(m[-1]) == 0 else "failed"
+                elif v.started:
+                    t.state = "running"
+                if v.completed and t.ended_at is None:
+                    t.ended_at = now
+            elif installing and t.state == "queued":
+                t.state = "installing"
+            changed = changed or before != t.state
+        return changed
+
+    def failed_vertex(self) -> Vertex | None:
+        """The first vertex that reported an error (cancellations of others follow it)."""
+        errored = [self.vertexes[d] for d in self.order if self.vertexes[d].error]
+        real = [v for v in errored if "context canceled" not in v.error]
+        chosen = real or errored
+        return chosen[0] if chosen else None

@@ -1,0 +1,189 @@
+"""Facts about the user's project, read from its files (never modified)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devbox.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+__all__ = ["PYPROJECT", "ProjectFacts", "inspect_project", "read_pyproject", "tomllib"]
+
+PYPROJECT = "pyproject.toml"
+
+
+def read_pyproject(project_dir: Path) -> dict[str, Any]:
+    """Parse ``pyproject.toml``; every way it can be unusable is a :class:`ConfigError`."""
+    path = project_dir / PYPROJECT
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no pyproject.toml here. Run devbox from a project's root directory "
+            "or point at one with --project DIR."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path}: cannot read the file ({exc}). Check its permissions and encoding."
+        ) from None
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+        return data
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message ends with "(at line L, column C)": keep it, that is the where.
+        raise ConfigError(
+            f"{path}: invalid TOML: {exc}. Fix the syntax at that position."
+        ) from None
+
+
+def find_project_dir(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding a pyproject.toml (else ``start``)."""
+    start = start.resolve()
+    for d in (start, *start.parents):
+        if (d / PYPROJECT).is_file():
+            return d
+    return start
+
+
+_NAME_NORMALIZE = re.compile(r"[-_.]+")
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalized project name."""
+    return _NAME_NORMALIZE.sub("-", name).lower()
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    root: Path
+    pyproject: Mapping[str, Any]
+    name: str | None
+    version: str | None
+    dynamic: tuple[str, ...]
+    requires_python: str | None
+    dependencies: tuple[str, ...]
+    optional_dependencies: Mapping[str, tuple[str, ...]]
+    dependency_groups: Mapping[str, Any]
+    scripts: Mapping[str, str]
+    #: directory (relative to the root) that must be on sys.path to import the project
+    import_root: str
+
+    @property
+    def has_static_metadata(self) -> bool:
+        """Name, version and dependencies are all known without building the project."""
+        return (
+            self.name is not None
+            and self.version is not None
+            and not {"version", "dependencies", "optional-dependencies"} & set(self.dynamic)
+        )
+
+
+def _str_tuple(value: object) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+def inspect_project(root: Path, pyproject: Mapping[str, Any]) -> ProjectFacts:
+    project = pyproject.get("project")
+    project = project if isinstance(project, dict) else {}
+    name = project.get("name") if isinstance(project.get("name"), str) else None
+    version = project.get("version") if isinstance(project.get("version"), str) else None
+    optional = project.get("optional-dependencies")
+    groups = pyproject.get("dependency-groups")
+    scripts = project.get("scripts")
+    return ProjectFacts(
+        root=root,
+        pyproject=pyproject,
+        name=name,
+        version=version,
+        dynamic=_str_tuple(project.get("dynamic")),
+        requires_python=project.get("requires-python")
+        if isinstance(project.get("requires-python"), str)
+        else None,
+        dependencies=_str_tuple(project.get("dependencies")),
+        optional_dependencies={k: _str_tuple(v) for k, v in optional.items()}
+        if isinstance(optional, dict)
+        else {},
+        dependency_groups=groups if isinstance(groups, dict) else {},
+        scripts={k: v for k, v in scripts.items() if isinstance(v, str)}
+        if isinstance(scripts, dict)
+        else {},
+        import_root=detect_import_root(root),
+    )
+
+
+def detect_import_root(root: Path) -> str:
+    """``"src"`` for a src layout (a package under ``src/``), else ``"."`` (flat layout)."""
+    src = root / "src"
+    if src.is_dir():
+        for child in src.iterdir():
+            if (child / "__init__.py").is_file() or child.suffix == ".py":
+                return "src"
+    return "."
+
+
+# --- requires-python ------------------------------------------------------------------------
+
+_CLAUSE = re.compile(r"^\s*(~=|===|==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*)(\.\*)?\s*$")
+
+
+def _release(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in v.split("."))
+
+
+def _pad(t: tuple[int, ...], n: int = 3) -> tuple[int, ...]:
+    return t + (0,) * (n - len(t))
+
+
+def _satisfies(version: tuple[int, int, int], op: str, target: str, wildcard: bool) -> bool:
+    t = _release(target)
+    if wildcard:  # ==3.11.* / !=3.11.*
+        match = version[: len(t)] == t
+        return match if op == "==" else not match
+    tp = _pad(t)
+    if op in ("==", "==="):
+        return version == tp
+    if op == "!=":
+        return version != tp
+    if op == "<":
+        return version < tp
+    if op == "<=":
+        return version <= tp
+    if op == ">":
+        return version > tp
+    if op == ">=":
+        return version >= tp
+    # ~=X.Y.Z: >= X.Y.Z and == X.Y.*
+    return version >= tp and version[: len(t) - 1] == t[:-1]
+
+
+def python_allowed(spec: str, minor_version: str) -> bool:
+    """Whether some release of ``3.Y`` (``minor_version``) satisfies ``requires-python``.
+
+    A small evaluator for the clause forms PEP 440 allows in ``requires-python``; an
+    unparsable clause allows everything (devbox then falls back to its default).
+    """
+    major, minor = _release(minor_version)[:2]
+    clauses = [c for c in spec.split(",") if c.strip()]
+    parsed = []
+    for c in clauses:
+        m = _CLAUSE.match(c)
+        if m is None:
+            return True
+        parsed.append((m.group(1), m.group(2), m.group(3) is not None))
+    patches = {0, 999} | {_pad(_release(t))[2] + d for _, t, _ in parsed for d in (-1, 0, 1)}
+    return any(
+        all(_satisfies((major, minor, p), op, t, w) for op, t, w in parsed)
+        for p in patches
+        if p >= 0
+    )

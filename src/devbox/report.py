@@ -1,0 +1,174 @@
+"""What the user sees: live progress, failing tools' output, the summary, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from devbox.plan import ToolRun
+from devbox.progress import ToolProgress
+from devbox.results import RunResult
+from devbox.tools import WORKDIR
+
+_STYLES = {
+    "queued": "dim",
+    "installing": "cyan",
+    "running": "yellow",
+    "passed": "green",
+    "cached": "green",
+    "failed": "bold red",
+    "error": "bold red",
+}
+
+# A container path: /src or /src/... not preceded by a path character.
+_CONTAINER_PATH = re.compile(r"(?<![\w.~/-])" + re.escape(WORKDIR) + r"(/[^\s:'\"(),]*)?")
+# "path/to/file.py:12" at the start of a line (ruff, flake8, mypy, pylint style).
+_LEADING_PATH = re.compile(r"^([\w.][\w./-]*):(\d+)", re.MULTILINE)
+
+
+def rewrite_paths(text: str, project_root: Path, cwd: Path) -> str:
+    """Container paths → paths relative to ``cwd`` that exist on the host.
+
+    Absolute ``/src/...`` paths become host paths; when devbox runs from another directory
+    than the project root, project-relative ``file:line`` prefixes are re-based too, so
+    editors and terminals can jump to them.
+    """
+
+    def host(rel: str) -> str:
+        target = project_root / rel.lstrip("/") if rel.strip("/") else project_root
+        return os.path.relpath(target, cwd)
+
+    text = _CONTAINER_PATH.sub(lambda m: host(m.group(1) or ""), text)
+    if project_root.resolve() != cwd.resolve():
+
+        def rebase(m: re.Match[str]) -> str:
+            candidate = project_root / m.group(1)
+            if candidate.exists() and not Path(m.group(1)).is_absolute():
+                return f"{os.path.relpath(candidate, cwd)}:{m.group(2)}"
+            return m.group(0)
+
+        text = _LEADING_PATH.sub(rebase, text)
+    return text
+
+
+def _elapsed(p: ToolProgress, now: float) -> str:
+    if p.started_at is None:
+        return ""
+    end = p.ended_at if p.ended_at is not None else now
+    return f"{end - p.started_at:.1f}s"
+
+
+class LiveView:
+    """A rich table on a TTY; progressive plain lines otherwise."""
+
+    def __init__(self, console: Console, runs: Sequence[ToolRun], *, quiet: bool = False) -> None:
+        self.console = console
+        self.runs = runs
+        self.quiet = quiet
+        self._live: Live | None = None
+        self._shown: dict[str, str] = {}
+        self._progress: dict[str, ToolProgress] = {}
+
+    def __enter__(self) -> LiveView:
+        if self.console.is_terminal and not self.quiet:
+            self._live = Live(
+                self._table(), console=self.console, refresh_per_second=8, transient=False
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._live is not None:
+            self._live.update(self._table())
+            self._live.__exit__(exc_type, exc, tb)
+
+    def update(self, progress: dict[str, ToolProgress]) -> None:
+        self._progress = progress
+        if self._live is not None:
+            self._live.update(self._table())
+            return
+        if self.quiet:
+            return
+        now = time.monotonic()
+        for run in self.runs:
+            p = progress.get(run.name)
+            if p is None or self._shown.get(run.name) == p.state or p.state == "queued":
+                continue
+            self._shown[run.name] = p.state
+            elapsed = _elapsed(p, now)
+            suffix = f" ({elapsed})" if elapsed and p.state not in ("running", "installing") else ""
+            self.console.print(f"devbox: {run.name}: {p.state}{suffix}", highlight=False)
+
+    def _table(self) -> Table:
+        now = time.monotonic()
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column("tool")
+        table.add_column("state")
+        table.add_column("time", justify="right")
+        for run in self.runs:
+            p = self._progress.get(run.name, ToolProgress())
+            table.add_row(run.name, Text(p.state, style=_STYLES.get(p.state, "")), _elapsed(p, now))
+        return table
+
+
+def print_failures(console: Console, result: RunResult, project_root: Path, cwd: Path) -> None:
+    for tool in result.tools:
+        if tool:
+            continue
+        console.rule(
+            f"[bold red]{tool.name} failed (exit code {tool.exit_code}, Python {tool.python})",
+            align="left",
+        )
+        console.print(Text(rewrite_paths(tool.output, project_root, cwd).rstrip("\n")))
+
+
+def print_outputs(console: Console, result: RunResult, project_root: Path, cwd: Path) -> None:
+    """-v: every tool's full output."""
+    for tool in result.tools:
+        console.rule(f"{tool.name} ({tool.status.value})", align="left")
+        console.print(Text(rewrite_paths(tool.output, project_root, cwd).rstrip("\n")))
+
+
+def print_summary(console: Console, result: RunResult) -> None:
+    table = Table(title=None, show_edge=False)
+    for col in ("tool", "kind", "python", "status", "time", "tests"):
+        table.add_column(col, justify="right" if col == "time" else "left")
+    for t in result.tools:
+        state = "cached" if t.cached and t else t.status.value
+        tests = ""
+        if t.tests is not None:
+            tests = f"{t.tests.passed} passed, {t.tests.failed} failed, {t.tests.skipped} skipped, {t.tests.errors} errors"
+        table.add_row(
+            t.name,
+            t.kind,
+            t.python,
+            Text(state, style=_STYLES[state]),
+            f"{t.duration_s:.1f}s",
+            tests,
+        )
+    console.print(table)
+    failed = [t.name for t in result.tools if not t]
+    if failed:
+        console.print(Text(f"devbox: failed: {', '.join(failed)}", style="bold red"))
+    else:
+        console.print(Text(f"devbox: all {len(result.tools)} tools passed", style="green"))
+
+
+def write_json(path: Path, result: RunResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
