@@ -175,7 +175,9 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         console = _console(stderr=True)
-        console.print(f"[bold red]devbox: error:[/] {exc.message}", soft_wrap=True)
+        from rich.text import Text
+
+        console.print(Text("devbox: error: ", style="bold red") + Text(exc.message), soft_wrap=True)
         if exc.detail:
             console.print(exc.detail, markup=False, soft_wrap=True)
         code = exc.exit_code

@@ -112,7 +112,9 @@ class LiveView:
             self._shown[run.name] = p.state
             elapsed = _elapsed(p, now)
             suffix = f" ({elapsed})" if elapsed and p.state not in ("running", "installing") else ""
-            self.console.print(f"devbox: {run.name}: {p.state}{suffix}", highlight=False)
+            self.console.print(
+                f"devbox: {run.name}: {p.state}{suffix}", highlight=False, markup=False
+            )
 
     def _table(self) -> Table:
         now = time.monotonic()

@@ -137,7 +137,9 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
         replaced = opts.report_json.exists()
         report.write_json(opts.report_json, result)
         console.print(
-            f"devbox: {'replaced' if replaced else 'wrote'} {opts.report_json}", highlight=False
+            f"devbox: {'replaced' if replaced else 'wrote'} {opts.report_json}",
+            highlight=False,
+            markup=False,
         )
     return result
 
@@ -149,7 +151,8 @@ def _build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
         return EnvironmentError_("the build failed before any step ran.", detail=tail)
     logs = bytes(v.logs).decode("utf-8", errors="replace")
     log_tail = "\n".join(logs.rstrip().splitlines()[-60:])
-    if v.stage == "test-base" and v.name.split("] ", 1)[-1].startswith("FROM"):
+    step = v.name.split("] ", 1)[-1]
+    if step.startswith("load metadata for") or (v.stage == "test-base" and step.startswith("FROM")):
         return BuildFailed(
             f"the base image {plan.base_image} is not available: it is not in the engine's image "
             f"store and could not be pulled ({v.error.strip()}). Pull or build it first, or set "

@@ -35,7 +35,11 @@ BUILTIN: dict[str, Tool] = {
     t.name: t
     for t in (
         Tool(
-            "ruff", "lint", ("ruff", "check", "."), ("ruff",), {"RUFF_CACHE_DIR": f"{CACHE}/ruff"}
+            "ruff",
+            "lint",
+            ("ruff", "check", "--output-format=concise", "."),
+            ("ruff",),
+            {"RUFF_CACHE_DIR": f"{CACHE}/ruff"},
         ),
         Tool(
             "ruff-format",

@@ -1,0 +1,122 @@
+"""Shared fixtures: the engine guard, fixture projects, and a runner for the real CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TESTS = Path(__file__).parent
+REPO = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+#: The local images scripts/provision-engine.sh makes (no registry is reachable in CI).
+TEST_IMAGE = "localhost/devbox-test/python:{python}"
+
+
+def engine_problem() -> str | None:
+    """Why no engine can be used here, or None when one answers and buildx is present."""
+    if shutil.which("docker") is None:
+        return "the docker client is not installed"
+    try:
+        info = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
+        if info.returncode != 0:
+            return (
+                "no Docker engine answers (`docker info` failed): run scripts/provision-engine.sh"
+            )
+        bx = subprocess.run(
+            ["docker", "buildx", "version"], capture_output=True, text=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        return "`docker info` timed out"
+    if bx.returncode != 0:
+        return "the docker buildx plugin is missing: run scripts/provision-engine.sh"
+    return None
+
+
+@pytest.fixture(scope="session")
+def engine() -> None:
+    problem = engine_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and the tests need a Docker engine, but {problem}.", pytrace=False)
+    pytest.skip(problem)
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    """Every file and directory under ``root``: mode and content hash."""
+    result: dict[str, tuple[int, str]] = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        result[path.relative_to(root).as_posix()] = (st.st_mode, digest)
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _engine_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked `engine` need the engine and must leave every fixture tree as it was."""
+    if request.node.get_closest_marker("engine") is None:
+        yield
+        return
+    request.getfixturevalue("engine")
+    before = snapshot(FIXTURES)
+    yield
+    after = snapshot(FIXTURES)
+    changed = sorted(set(before.items()) ^ set(after.items()))
+    assert not changed, f"devbox changed the fixture trees: {changed[:10]}"
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    report: dict[str, Any] | None
+
+    def tool(self, name: str) -> dict[str, Any]:
+        assert self.report is not None, self.stdout + self.stderr
+        return next(t for t in self.report["tools"] if t["name"] == name)
+
+
+@pytest.fixture(scope="session")
+def devbox_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("devbox-cache")
+
+
+@pytest.fixture
+def devbox(devbox_cache: Path, tmp_path: Path) -> Any:
+    """Run the real CLI (``python -m devbox``) as a user would, and read its JSON report."""
+
+    def run(*args: str, cwd: Path, env: dict[str, str] | None = None, report: bool = True) -> Run:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
+        full_env.update(
+            DEVBOX_BASE_IMAGE=TEST_IMAGE,
+            DEVBOX_CACHE_DIR=str(devbox_cache),
+            NO_COLOR="1",
+            COLUMNS="200",
+            PWD=str(cwd),
+        )
+        full_env.update(env or {})
+        argv = [sys.executable, "-m", "devbox", *args]
+        report_path = tmp_path / "report.json"
+        if report and args and args[0] in ("lint", "test", "check"):
+            argv[3:4] = [args[0], "--report-json", str(report_path)]
+        proc = subprocess.run(
+            argv, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=900
+        )
+        data = json.loads(report_path.read_text()) if report_path.exists() else None
+        if report_path.exists():
+            report_path.unlink()
+        return Run(proc.returncode, proc.stdout, proc.stderr, data)
+
+    return run
