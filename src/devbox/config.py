@@ -75,7 +75,7 @@ def _string_list(item: Callable[[str], str], what: str) -> Callable[[object], tu
 
 
 def _python_version(v: str) -> str:
-    if not _PYTHON_RE.match(v):
+    if not _PYTHON_RE.fullmatch(v):
         raise ValueError('a Python version such as "3.12"')
     return v
 
@@ -91,11 +91,11 @@ def python_value(value: object) -> tuple[str, ...]:
 
 
 def image_value(value: object) -> str:
-    if not isinstance(value, str) or not _IMAGE_RE.match(value) or len(value) > 255:
+    if not isinstance(value, str) or not _IMAGE_RE.fullmatch(value) or len(value) > 255:
         raise ValueError(
             'an image reference such as "python:{python}-slim" or "registry:5000/team/py:{python}"'
         )
-    if re.search(r"\{(?!python\})[^}]*\}", value):
+    if re.sub(r"\{python\}", "", value).count("{") or re.sub(r"\{python\}", "", value).count("}"):
         raise ValueError("an image reference whose only placeholder is {python}")
     return value
 
@@ -107,7 +107,7 @@ def installer_value(value: object) -> str:
 
 
 def _pep508_name(v: str) -> str:
-    if not _PEP508_NAME_RE.match(v):
+    if not _PEP508_NAME_RE.fullmatch(v):
         raise ValueError("names made of letters, digits, '.', '-' and '_'")
     return v
 
@@ -121,11 +121,15 @@ def _requirement(v: str) -> str:
     return v
 
 
+_PATH_RE = re.compile(r"^[A-Za-z0-9._+@/-]+$")
+
+
 def _relative_path(v: str) -> str:
-    _single_line(v, "paths")
-    p = PurePosixPath(v.replace("\\", "/"))
-    if p.is_absolute() or ".." in p.parts or not p.parts:
-        raise ValueError("paths relative to the project directory, inside it")
+    p = PurePosixPath(v)
+    if not _PATH_RE.fullmatch(v) or p.is_absolute() or ".." in p.parts or not p.parts:
+        raise ValueError(
+            "paths relative to the project directory, inside it, made of letters, digits and ._+@/-"
+        )
     return str(p)
 
 
@@ -134,7 +138,7 @@ def _pattern(v: str) -> str:
 
 
 def _tool_name(v: str) -> str:
-    if not _TOOL_NAME_RE.match(v):
+    if not _TOOL_NAME_RE.fullmatch(v):
         raise ValueError("tool names made of lowercase letters, digits, '.', '-' and '_'")
     return v
 
@@ -165,7 +169,7 @@ def _env_table(value: object) -> Mapping[str, str]:
     if not isinstance(value, dict):
         raise ValueError('a table of strings, such as { DJANGO_SETTINGS_MODULE = "app.settings" }')
     for k, v in value.items():
-        if not _ENV_NAME_RE.match(k) or not isinstance(v, str) or "\0" in v:
+        if not _ENV_NAME_RE.fullmatch(k) or not isinstance(v, str) or "\0" in v:
             raise ValueError(
                 "a table mapping variable names (letters, digits, '_') to strings; "
                 f"{k!r} = {_describe(v)} is not"

@@ -29,20 +29,12 @@ class Rendered:
     context: dict[str, str]
 
 
-def _install_mounts(plan: Plan) -> list[str]:
-    mounts = [f"--mount=type=bind,from={CONTEXT_NAME},source=install,target=/devbox/install"]
-    mounts += [
-        f"--mount=type=bind,source={path},target=/devbox/project/{path}"
-        for path in plan.requirement_files
-    ]
-    return mounts
-
-
-def _installer_caches(plan: Plan) -> list[str]:
-    # sharing=locked: two builds installing at once wait instead of corrupting the cache.
-    caches = ["--mount=type=cache,id=devbox-pip,target=/root/.cache/pip,sharing=locked"]
+def _installer_caches(plan: Plan, sharing: str = "locked") -> list[str]:
+    # locked for the install step: two builds installing at once wait instead of racing;
+    # shared for tool steps, which run in parallel and only read what pip/uv lock themselves.
+    caches = [f"--mount=type=cache,id=devbox-pip,target=/root/.cache/pip,sharing={sharing}"]
     if plan.installer == "uv":
-        caches.append("--mount=type=cache,id=devbox-uv,target=/root/.cache/uv,sharing=locked")
+        caches.append(f"--mount=type=cache,id=devbox-uv,target=/root/.cache/uv,sharing={sharing}")
     return caches
 
 
@@ -59,7 +51,7 @@ def _tool_stage(plan: Plan, run: ToolRun) -> str:
         f"--mount=type=cache,id=devbox-{plan.project_key}-{run.name}-{run.python},target={CACHE}",
     ]
     if plan.project_install == "editable":
-        mounts += _installer_caches(plan)
+        mounts += _installer_caches(plan, "shared")
     return "\n".join(
         [
             f"FROM test-base AS {run.stage}",
@@ -78,7 +70,10 @@ def render(plan: Plan) -> Rendered:
         f"python3 /devbox/devbox_install.py bootstrap {plan.installer}",
     )
     deps = _run(
-        _install_mounts(plan) + _installer_caches(plan),
+        [
+            f"--mount=type=bind,from={CONTEXT_NAME},source=install,target=/devbox/install",
+            *_installer_caches(plan),
+        ],
         "python3 /devbox/install/devbox_install.py deps",
     )
     parts = [
@@ -107,6 +102,8 @@ def render(plan: Plan) -> Rendered:
         "install/requirements.txt": "".join(line + "\n" for line in plan.requirements),
         "run/devbox_run.py": _container_script("run.py"),
     }
+    for path, content in plan.requirement_files.items():
+        context[f"install/project/{path}"] = content
     for run in plan.tools:
         context[f"tools/{run.name}.json"] = (
             json.dumps(tool_spec(plan, run), indent=2, sort_keys=True) + "\n"

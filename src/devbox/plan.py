@@ -21,6 +21,9 @@ from devbox.project import ProjectFacts, normalize_name
 Command = Literal["lint", "test", "check"]
 ProjectInstall = Literal["metadata", "editable", "none"]
 
+#: Where the project's requirement files are mounted in the install step.
+REQUIREMENTS_DIR = "/devbox/install/project"
+
 #: Never sent to the engine: VCS data, environments, caches, build outputs.
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git",
@@ -78,8 +81,8 @@ class Plan:
     installer: str
     #: lines of the generated requirements file installed into test-base
     requirements: tuple[str, ...]
-    #: project-relative requirement files bind-mounted into the install step
-    requirement_files: tuple[str, ...]
+    #: project-relative requirement files (and those they include with -r/-c) → content
+    requirement_files: Mapping[str, str]
     project_install: ProjectInstall
     tools: tuple[ToolRun, ...]
     excludes: tuple[str, ...]
@@ -146,6 +149,33 @@ def _group(name: str, facts: ProjectFacts, stack: tuple[str, ...] = ()) -> list[
         elif isinstance(entry, dict) and isinstance(entry.get("include-group"), str):
             out += _group(entry["include-group"], facts, (*stack, name))
     return out
+
+
+_INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)", re.MULTILINE)
+
+
+def collect_requirement_files(root: Path, paths: Sequence[str]) -> dict[str, str]:
+    """The named requirement files and, recursively, the project files they include.
+
+    They are copied into devbox's own build context (so no path reaches the Dockerfile);
+    nested ``-r``/``-c`` references resolve relative to the including file, as pip does.
+    """
+    files: dict[str, str] = {}
+    todo = list(paths)
+    while todo:
+        rel = todo.pop(0)
+        if rel in files:
+            continue
+        try:
+            text = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read requirement file {root / rel}: {exc}.") from None
+        files[rel] = text
+        for ref in _INCLUDE.findall(text):
+            target = os.path.normpath(os.path.join(os.path.dirname(rel), ref))
+            if not target.startswith("..") and not os.path.isabs(ref) and (root / target).is_file():
+                todo.append(Path(target).as_posix())
+    return files
 
 
 def find_virtualenvs(root: Path) -> list[str]:
@@ -223,7 +253,7 @@ def make_plan(
         requirements += _expand(_group(group, facts), facts, seen)
     requirements += config.packages
     requirements += packages
-    requirements += [f"-r /devbox/project/{r}" for r in config.requirements]
+    requirements += [f"-r {REQUIREMENTS_DIR}/{r}" for r in config.requirements]
 
     if facts.has_static_metadata:
         install: ProjectInstall = "metadata"
@@ -241,7 +271,7 @@ def make_plan(
         base_image=config.image_for(python),
         installer=config.installer,
         requirements=tuple(dict.fromkeys(requirements)),
-        requirement_files=config.requirements,
+        requirement_files=collect_requirement_files(facts.root, config.requirements),
         project_install=install,
         tools=tuple(runs),
         excludes=excludes,

@@ -137,6 +137,9 @@ class BuildProgress:
                     t.state = "passed" if m and int(m[-1]) == 0 else "failed"
                 elif v.started:
                     t.state = "running"
+                elif installing and t.state == "queued":
+                    # BuildKit announces every step up front: listed is not started.
+                    t.state = "installing"
                 if v.completed and t.ended_at is None:
                     t.ended_at = now
             elif installing and t.state == "queued":

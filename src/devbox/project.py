@@ -177,9 +177,9 @@ def python_allowed(spec: str, minor_version: str) -> bool:
     clauses = [c for c in spec.split(",") if c.strip()]
     parsed = []
     for c in clauses:
-        m = _CLAUSE.match(c)
-        if m is None:
-            return True
+        m = _CLAUSE.fullmatch(c)
+        if m is None or (m.group(3) and m.group(1) not in ("==", "!=")):
+            return True  # PEP 440 allows ".*" only with == and !=
         parsed.append((m.group(1), m.group(2), m.group(3) is not None))
     patches = {0, 999} | {_pad(_release(t))[2] + d for _, t, _ in parsed for d in (-1, 0, 1)}
     return any(

@@ -31,7 +31,7 @@ _STYLES = {
 }
 
 # A container path: /src or /src/... not preceded by a path character.
-_CONTAINER_PATH = re.compile(r"(?<![\w.~/-])" + re.escape(WORKDIR) + r"(/[^\s:'\"(),]*)?")
+_CONTAINER_PATH = re.compile(r"(?<![\w.~/-])" + re.escape(WORKDIR) + r"(/[^\s:'\"(),]*)?(?![\w.-])")
 # "path/to/file.py:12" at the start of a line (ruff, flake8, mypy, pylint style).
 _LEADING_PATH = re.compile(r"^([\w.][\w./-]*):(\d+)", re.MULTILINE)
 
@@ -48,7 +48,6 @@ def rewrite_paths(text: str, project_root: Path, cwd: Path) -> str:
         target = project_root / rel.lstrip("/") if rel.strip("/") else project_root
         return os.path.relpath(target, cwd)
 
-    text = _CONTAINER_PATH.sub(lambda m: host(m.group(1) or ""), text)
     if project_root.resolve() != cwd.resolve():
 
         def rebase(m: re.Match[str]) -> str:
@@ -58,7 +57,8 @@ def rewrite_paths(text: str, project_root: Path, cwd: Path) -> str:
             return m.group(0)
 
         text = _LEADING_PATH.sub(rebase, text)
-    return text
+    # After the relative pass, which never matches an absolute path: nothing is re-based twice.
+    return _CONTAINER_PATH.sub(lambda m: host(m.group(1) or ""), text)
 
 
 def _elapsed(p: ToolProgress, now: float) -> str:

@@ -85,11 +85,14 @@ def parse_junit(path: Path) -> TestCounts | None:
         return None
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     tests = failures = errors = skipped = 0
-    for s in suites:
-        tests += int(s.get("tests", 0))
-        failures += int(s.get("failures", 0))
-        errors += int(s.get("errors", 0))
-        skipped += int(s.get("skipped", 0))
+    try:
+        for s in suites:
+            tests += int(s.get("tests", 0))
+            failures += int(s.get("failures", 0))
+            errors += int(s.get("errors", 0))
+            skipped += int(s.get("skipped", 0))
+    except ValueError:
+        return None
     return TestCounts(tests - failures - errors - skipped, failures, skipped, errors)
 
 

@@ -123,10 +123,11 @@ def deps() -> None:
     with open("/devbox/install/requirements.txt") as f:
         has_requirements = any(line.strip() for line in f)
     if has_requirements:
-        # Requirement files are mounted under /devbox/project: relative -r/-c inside them work.
+        # The project's requirement files are under /devbox/install/project (with the files
+        # they include), so relative -r/-c lines inside them resolve as on the host.
         run(
             installer_command(spec["installer"]) + ["-r", "/devbox/install/requirements.txt"],
-            cwd="/devbox/project" if os.path.isdir("/devbox/project") else "/",
+            cwd="/devbox/install",
             env=installer_env(),
         )
     purelib = site_packages()

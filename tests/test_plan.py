@@ -1,0 +1,194 @@
+"""Planning: which tools run, what gets installed, what stays out of the context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devbox import config
+from devbox.errors import ConfigError
+from devbox.plan import DEFAULT_EXCLUDES, find_virtualenvs, make_plan, select_tools
+from devbox.project import inspect_project, read_pyproject
+
+
+def project(tmp_path: Path, pyproject: str, files: dict[str, str] | None = None) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    for rel, text in (files or {}).items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return tmp_path
+
+
+def plan_for(root: Path, command: str = "check", env: dict[str, str] | None = None, **kw):  # type: ignore[no-untyped-def]
+    pyproject = read_pyproject(root)
+    facts = inspect_project(root, pyproject)
+    cfg = config.load(pyproject, path=root / "pyproject.toml", env=env or {}, facts=facts)
+    return make_plan(cfg, facts, command, **kw)  # type: ignore[arg-type]
+
+
+BASIC = '[project]\nname = "p"\nversion = "1"\n'
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("lint", [("ruff", "lint"), ("mypy", "lint")]),
+        ("test", [("pytest", "test"), ("mypy", "test")]),
+        ("check", [("ruff", "lint"), ("mypy", "lint"), ("pytest", "test")]),
+    ],
+)
+def test_select_tools(tmp_path: Path, command: str, expected: list[tuple[str, str]]) -> None:
+    root = project(
+        tmp_path, BASIC + '[tool.devbox]\nlint = ["ruff", "mypy"]\ntest = ["pytest", "mypy"]\n'
+    )
+    pyproject = read_pyproject(root)
+    cfg = config.load(pyproject, path=root / "pyproject.toml", env={})
+    assert select_tools(cfg, command) == expected  # type: ignore[arg-type]
+
+
+def test_requirements_from_dependencies_extras_groups_and_packages(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        """
+[project]
+name = "My_Proj"
+version = "1"
+dependencies = ["attrs"]
+[project.optional-dependencies]
+a = ["six"]
+b = ["my-proj[a]", "toml"]
+[dependency-groups]
+base = ["iniconfig"]
+dev = ["coverage", {include-group = "base"}]
+[tool.devbox]
+extras = ["b"]
+groups = ["dev"]
+packages = ["hypothesis"]
+test = ["pytest"]
+lint = []
+""",
+    )
+    plan = plan_for(root)
+    # the self-reference my-proj[a] expands in place; tool packages come last
+    assert plan.requirements == (
+        "attrs",
+        "six",
+        "toml",
+        "coverage",
+        "iniconfig",
+        "hypothesis",
+        "pytest",
+    )
+    assert plan.project_install == "metadata"
+
+
+def test_include_group_cycle_is_a_config_error(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC + '[dependency-groups]\na = [{include-group = "b"}]\nb = [{include-group = "a"}]\n'
+        '[tool.devbox]\ngroups = ["a"]\n',
+    )
+    with pytest.raises(ConfigError, match="cycle: a -> b -> a"):
+        plan_for(root)
+
+
+def test_project_install_modes(tmp_path: Path) -> None:
+    static = project(tmp_path / "s", BASIC)
+    assert plan_for(static).project_install == "metadata"
+    dynamic = project(tmp_path / "d", '[project]\nname = "d"\ndynamic = ["version"]\n')
+    assert plan_for(dynamic).project_install == "editable"
+    setup_py = project(
+        tmp_path / "p", "[tool.ruff]\n", {"setup.py": "from setuptools import setup\nsetup()\n"}
+    )
+    assert plan_for(setup_py).project_install == "editable"
+    loose = project(tmp_path / "n", "[tool.ruff]\n")
+    assert plan_for(loose).project_install == "none"
+
+
+def test_dynamic_dependencies_are_not_installed_from_the_manifest(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        '[project]\nname = "d"\nversion = "1"\ndynamic = ["dependencies"]\ndependencies = ["x"]\n',
+    )
+    plan = plan_for(root)
+    assert "x" not in plan.requirements
+    assert plan.project_install == "editable"
+
+
+def test_virtualenvs_by_any_name_are_excluded(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC,
+        {
+            "env-3.11/pyvenv.cfg": "home = /usr\n",
+            "tools/.direnv/python/pyvenv.cfg": "",
+            "node_modules/x/pyvenv.cfg": "",  # already excluded: not walked
+            "src/p/__init__.py": "",
+        },
+    )
+    assert find_virtualenvs(root) == ["env-3.11", "tools/.direnv/python"]
+    plan = plan_for(root, env={"DEVBOX_EXCLUDE": "data/*.bin"})
+    assert plan.excludes[: len(DEFAULT_EXCLUDES)] == DEFAULT_EXCLUDES
+    assert plan.excludes[len(DEFAULT_EXCLUDES) :] == (
+        "env-3.11",
+        "tools/.direnv/python",
+        "data/*.bin",
+    )
+    for needed in (
+        ".git",
+        "**/node_modules",
+        "**/__pycache__",
+        ".tox",
+        ".nox",
+        "build",
+        "dist",
+        "**/*.egg-info",
+    ):
+        assert needed in plan.excludes
+
+
+def test_pytest_args_go_only_to_pytest(tmp_path: Path) -> None:
+    root = project(tmp_path, BASIC)
+    plan = plan_for(root, "check", extra_args=["-k", "slow"])
+    by_name = {t.name: t for t in plan.tools}
+    assert by_name["pytest"].command == ("python", "-m", "pytest", "-k", "slow")
+    assert "-k" not in by_name["ruff"].command
+
+
+def test_tool_override_merges_env_and_replaces_command(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC + '[tool.devbox.tools.ruff]\ncommand = ["ruff", "check", "src"]\nenv = { A = "1" }\n',
+    )
+    ruff = next(t for t in plan_for(root, "lint").tools if t.name == "ruff")
+    assert ruff.command == ("ruff", "check", "src")
+    assert ruff.env["A"] == "1"
+    assert ruff.env["RUFF_CACHE_DIR"] == "/devbox/cache/ruff"
+    assert ruff.env["PYTHONPYCACHEPREFIX"] == "/devbox/cache/pycache"
+
+
+def test_tool_names_that_collide_as_build_args_are_rejected(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC + '[tool.devbox]\nlint = ["a-b", "a_b"]\n'
+        '[tool.devbox.tools.a-b]\ncommand = ["true"]\n[tool.devbox.tools.a_b]\ncommand = ["true"]\n',
+    )
+    with pytest.raises(ConfigError, match="differ only in"):
+        plan_for(root, "lint")
+
+
+def test_requirement_includes_outside_the_project_are_not_followed(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "proj",
+        BASIC + '[tool.devbox]\nrequirements = ["req/a.txt"]\n',
+        {
+            "req/a.txt": "-r b.txt\n--constraint=../c.txt\n-r ../../outside.txt\n",
+            "req/b.txt": "x\n",
+            "c.txt": "y<2\n",
+        },
+    )
+    (tmp_path / "outside.txt").write_text("secret\n")
+    plan = plan_for(root)
+    assert set(plan.requirement_files) == {"req/a.txt", "req/b.txt", "c.txt"}
