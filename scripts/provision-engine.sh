@@ -105,7 +105,8 @@ start_engine() {
   clear_stale /var/run/docker.pid dockerd
   clear_stale /var/run/docker/containerd/containerd.pid containerd
   say "starting dockerd (log: $LOG)"
-  PATH=$ENGINE_DIR/usr/bin:$ENGINE_DIR/usr/sbin:$PATH setsid nohup "$ENGINE_DIR/usr/sbin/dockerd" >"$LOG" 2>&1 </dev/null &
+  # 9>&-: the daemon must not inherit (and hold forever) this script's lock on fd 9.
+  PATH=$ENGINE_DIR/usr/bin:$ENGINE_DIR/usr/sbin:$PATH setsid nohup "$ENGINE_DIR/usr/sbin/dockerd" >"$LOG" 2>&1 </dev/null 9>&- &
   for _ in $(seq 120); do have_engine && break; sleep 0.5; done
   have_engine || { tail -20 "$LOG" >&2; die "dockerd did not come up; see $LOG"; }
   check_buildx
