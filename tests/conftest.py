@@ -93,20 +93,26 @@ def devbox_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("devbox-cache")
 
 
+def cli_env(cache: Path, cwd: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the CLI runs in: no DEVBOX_* of the caller's, the local test images."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
+    env.update(
+        DEVBOX_BASE_IMAGE=TEST_IMAGE,
+        DEVBOX_CACHE_DIR=str(cache),
+        NO_COLOR="1",
+        COLUMNS="200",
+        PWD=str(cwd),
+    )
+    env.update(extra or {})
+    return env
+
+
 @pytest.fixture
 def devbox(devbox_cache: Path, tmp_path: Path) -> Any:
     """Run the real CLI (``python -m devbox``) as a user would, and read its JSON report."""
 
     def run(*args: str, cwd: Path, env: dict[str, str] | None = None, report: bool = True) -> Run:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
-        full_env.update(
-            DEVBOX_BASE_IMAGE=TEST_IMAGE,
-            DEVBOX_CACHE_DIR=str(devbox_cache),
-            NO_COLOR="1",
-            COLUMNS="200",
-            PWD=str(cwd),
-        )
-        full_env.update(env or {})
+        full_env = cli_env(devbox_cache, cwd, env)
         argv = [sys.executable, "-m", "devbox", *args]
         report_path = tmp_path / "report.json"
         if report and args and args[0] in ("lint", "test", "check"):

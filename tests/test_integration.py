@@ -6,11 +6,16 @@ and the autouse guard in conftest.py checks that no fixture tree changed.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, REPO
+
+from conftest import FIXTURES, REPO, cli_env
 
 pytestmark = pytest.mark.engine
 
@@ -137,3 +142,38 @@ def test_unreachable_engine_exits_3(devbox: Any, tmp_path: Path) -> None:
     assert run.returncode == 3
     assert "no Docker engine answers" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interruption_cancels_the_build_and_exits_130(
+    devbox_cache: Path, sig: signal.Signals
+) -> None:
+    project = FIXTURES / "slow"
+    with subprocess.Popen(
+        [sys.executable, "-m", "devbox", "test"],
+        cwd=project,
+        env=cli_env(devbox_cache, project),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        seen = []
+        for line in proc.stdout:
+            seen.append(line)
+            if "pytest: running" in line:
+                break
+        assert "pytest: running" in "".join(seen), "".join(seen) + proc.stderr.read()
+        time.sleep(2)  # pytest is now inside its two-minute test
+        started = time.monotonic()
+        proc.send_signal(sig)
+        rc = proc.wait(timeout=60)
+        assert rc == 130, proc.stderr.read()
+        assert time.monotonic() - started < 30
+    # The daemon cancelled the solve: the tool step's processes are gone, not left running.
+    for _ in range(30):
+        if subprocess.run(["pgrep", "-f", "/devbox/run.py"], capture_output=True).returncode == 1:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the cancelled tool step is still running")

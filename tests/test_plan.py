@@ -192,3 +192,13 @@ def test_requirement_includes_outside_the_project_are_not_followed(tmp_path: Pat
     (tmp_path / "outside.txt").write_text("secret\n")
     plan = plan_for(root)
     assert set(plan.requirement_files) == {"req/a.txt", "req/b.txt", "c.txt"}
+
+
+def test_extra_and_group_names_match_as_pep_685_normalizes_them(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC
+        + '[project.optional-dependencies]\nDev_Tools = ["six"]\n[dependency-groups]\n"Test.Deps" = ["toml"]\n'
+        '[tool.devbox]\nextras = ["dev-tools"]\ngroups = ["test-deps"]\nlint = []\ntest = []\n',
+    )
+    assert plan_for(root).requirements == ("six", "toml")

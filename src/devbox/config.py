@@ -447,7 +447,7 @@ def _check_against_project(
 ) -> None:
     """Names that must exist in the project: extras, groups, requirement files."""
     for extra in values["extras"]:
-        if extra not in facts.optional_dependencies:
+        if facts.extra(extra) is None:
             have = ", ".join(facts.optional_dependencies) or "none"
             raise ConfigError(
                 f"{_where(sources['extras'], KEYS['extras'], where_file)}: extra {extra!r} is not in "
@@ -455,7 +455,7 @@ def _check_against_project(
                 f"Defined extras: {have}."
             )
     for group in values["groups"]:
-        if group not in facts.dependency_groups:
+        if not facts.has_group(group):
             have = ", ".join(facts.dependency_groups) or "none"
             raise ConfigError(
                 f"{_where(sources['groups'], KEYS['groups'], where_file)}: group {group!r} is not in "

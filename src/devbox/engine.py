@@ -147,6 +147,11 @@ def stream_build(
         start_new_session=True,
     )
     assert proc.stderr is not None
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (CI timeouts, editors stopping a task): cancel too
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         for line in proc.stderr:
             on_line(line)
@@ -154,6 +159,9 @@ def stream_build(
     except KeyboardInterrupt:
         _cancel(proc)
         raise Interrupted("interrupted: the build was cancelled.") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        proc.stderr.close()
 
 
 def _cancel(proc: subprocess.Popen[str]) -> None:

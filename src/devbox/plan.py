@@ -129,9 +129,9 @@ def _expand(reqs: Iterable[str], facts: ProjectFacts, seen: set[str]) -> list[st
         m = _REQ_NAME.match(req)
         if own and m and normalize_name(m.group(1)) == own:
             for extra in (e.strip() for e in (m.group(2) or "").split(",") if e.strip()):
-                if extra not in seen:
-                    seen.add(extra)
-                    out += _expand(facts.optional_dependencies.get(extra, ()), facts, seen)
+                if normalize_name(extra) not in seen:
+                    seen.add(normalize_name(extra))
+                    out += _expand(facts.extra(extra) or (), facts, seen)
             continue
         out.append(req)
     return out
@@ -246,9 +246,9 @@ def make_plan(
     if facts.has_static_metadata:
         requirements += _expand(facts.dependencies, facts, seen)
     for extra in config.extras:
-        if extra not in seen:
-            seen.add(extra)
-            requirements += _expand(facts.optional_dependencies.get(extra, ()), facts, seen)
+        if normalize_name(extra) not in seen:
+            seen.add(normalize_name(extra))
+            requirements += _expand(facts.extra(extra) or (), facts, seen)
     for group in config.groups:
         requirements += _expand(_group(group, facts), facts, seen)
     requirements += config.packages

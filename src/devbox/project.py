@@ -77,6 +77,18 @@ class ProjectFacts:
     #: directory (relative to the root) that must be on sys.path to import the project
     import_root: str
 
+    def extra(self, name: str) -> tuple[str, ...] | None:
+        """An extra's requirements, matching names as PEP 685 does (normalized)."""
+        wanted = normalize_name(name)
+        for key, reqs in self.optional_dependencies.items():
+            if normalize_name(key) == wanted:
+                return reqs
+        return None
+
+    def has_group(self, name: str) -> bool:
+        wanted = normalize_name(name)
+        return any(normalize_name(k) == wanted for k in self.dependency_groups)
+
     @property
     def has_static_metadata(self) -> bool:
         """Name, version and dependencies are all known without building the project."""
