@@ -83,6 +83,8 @@ def _python_version(v: str) -> str:
 def python_value(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
+    if not isinstance(value, list):
+        raise ValueError('a Python version string such as "3.12" (quoted), or a list of one')
     versions = _string_list(_python_version, 'Python versions such as "3.12"')(value)
     if len(versions) != 1:
         # The list form becomes a matrix in a later release; one version for now.
