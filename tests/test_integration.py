@@ -6,6 +6,7 @@ and the autouse guard in conftest.py checks that no fixture tree changed.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,3 +178,39 @@ def test_interruption_cancels_the_build_and_exits_130(
         time.sleep(0.5)
     else:
         pytest.fail("the cancelled tool step is still running")
+
+
+def test_context_leaves_out_vcs_environments_and_build_outputs(devbox: Any, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "clean", project)
+    heavy = {
+        ".git/objects/pack/pack-1.pack": 8_000_000,
+        "env-3.11/lib/python3.11/site-packages/big/data.bin": 20_000_000,  # a venv by another name
+        "node_modules/left-pad/index.js": 4_000_000,
+        "build/lib/cleanpkg/__init__.py": 1000,
+        "dist/cleanpkg-1.2.3.tar.gz": 1000,
+        "cleanpkg.egg-info/PKG-INFO": 100,
+        "cleanpkg/__pycache__/__init__.cpython-311.pyc": 1000,
+        ".tox/py/bin/python": 1000,
+        "data/huge.sqlite": 2_000_000,  # left out by `exclude` below
+    }
+    for rel, size in heavy.items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_bytes(b"x" * size)
+    (project / "env-3.11" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    env = {
+        "DEVBOX_TOOLS": '{ files = { command = ["find", ".", "-type", "f"] } }',
+        "DEVBOX_LINT": "files",
+        "DEVBOX_EXCLUDE": "*.sqlite,data/*.sqlite",
+    }
+    run = devbox("lint", "-v", cwd=project, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    listed = {line.strip() for line in run.stdout.splitlines() if line.strip().startswith("./")}
+    assert "./cleanpkg/__init__.py" in listed
+    assert "./tests/test_clean.py" in listed
+    assert "./pyproject.toml" in listed
+    for rel in heavy:
+        assert f"./{rel}" not in listed, rel
+    assert "./env-3.11/pyvenv.cfg" not in listed
+    # What BuildKit reports sending: the project's few kilobytes, none of the ~34 MB left out.
+    assert 0 < run.report["context_bytes"] < 100_000

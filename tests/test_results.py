@@ -154,7 +154,8 @@ def test_run_result_to_json_shape() -> None:
                 exit_code=1,
                 tests=Counts(passed=5, failed=1, skipped=2, errors=0),
             ),
-        )
+        ),
+        context_bytes=4096,
     )
     data = result.to_json()
     assert data == {
@@ -180,8 +181,9 @@ def test_run_result_to_json_shape() -> None:
                 "tests": {"passed": 5, "failed": 1, "skipped": 2, "errors": 0},
             },
         ],
+        "context_bytes": 4096,
     }
-    assert list(data) == ["ok", "tools"]
+    assert list(data) == ["ok", "tools", "context_bytes"]
     # output is not part of the JSON report, and the whole thing serializes
     assert "output" not in data["tools"][0]
     assert json.loads(json.dumps(data)) == data

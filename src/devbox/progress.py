@@ -59,6 +59,7 @@ class BuildProgress:
         self.tools = {name: ToolProgress() for name in tool_stages.values()}
         self._buf = ""
         self._decoder = json.JSONDecoder()
+        self.context_bytes = 0
 
     def feed(self, line: str, now: float) -> bool:
         """Take one stderr line; True when some tool's state changed."""
@@ -83,6 +84,10 @@ class BuildProgress:
                     self._vertex(v)
                 for entry in status.get("logs") or []:
                     self._log(entry)
+                for st in status.get("statuses") or []:
+                    if st.get("id") == "transferring context:":
+                        # bytes of the project sent this run (BuildKit sends only changes)
+                        self.context_bytes = max(self.context_bytes, int(st.get("current") or 0))
                 changed = self._update(now) or changed
         self._buf = ""
         return changed

@@ -68,13 +68,19 @@ class ToolResult:
 @dataclass(frozen=True)
 class RunResult:
     tools: tuple[ToolResult, ...]
+    #: bytes of the project's build context transferred in this run
+    context_bytes: int = 0
 
     @property
     def ok(self) -> bool:
         return all(self.tools)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "tools": [t.to_json() for t in self.tools]}
+        return {
+            "ok": self.ok,
+            "tools": [t.to_json() for t in self.tools],
+            "context_bytes": self.context_bytes,
+        }
 
 
 def parse_junit(path: Path) -> TestCounts | None:

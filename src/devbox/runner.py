@@ -119,7 +119,8 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
             tuple(
                 read_result(work_out, r, cached=progress.tools[r.name].state == "cached")
                 for r in plan.tools
-            )
+            ),
+            context_bytes=progress.context_bytes,
         )
     finally:
         shutil.rmtree(work_out, ignore_errors=True)
