@@ -181,9 +181,10 @@ def test_run_result_to_json_shape() -> None:
                 "tests": {"passed": 5, "failed": 1, "skipped": 2, "errors": 0},
             },
         ],
+        "environments": [],
         "context_bytes": 4096,
     }
-    assert list(data) == ["ok", "tools", "context_bytes"]
+    assert list(data) == ["ok", "tools", "environments", "context_bytes"]
     # output is not part of the JSON report, and the whole thing serializes
     assert "output" not in data["tools"][0]
     assert json.loads(json.dumps(data)) == data

@@ -104,6 +104,10 @@ def render(plan: Plan) -> Rendered:
     }
     for path, content in plan.requirement_files.items():
         context[f"install/project/{path}"] = content
+    if plan.lock is not None:
+        # uv sync reads the lock next to its pyproject.toml; nothing else of the tree.
+        for name in ("pyproject.toml", "uv.lock"):
+            context[f"install/lock/{name}"] = (plan.project.root / name).read_text(encoding="utf-8")
     for run in plan.tools:
         context[f"tools/{run.name}.json"] = (
             json.dumps(tool_spec(plan, run), indent=2, sort_keys=True) + "\n"

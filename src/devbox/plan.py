@@ -73,6 +73,14 @@ class ToolRun:
 
 
 @dataclass(frozen=True)
+class Lock:
+    """Install from ``uv.lock``: which extras and groups to sync."""
+
+    extras: tuple[str, ...]
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     project: ProjectFacts
     project_key: str
@@ -86,6 +94,8 @@ class Plan:
     project_install: ProjectInstall
     tools: tuple[ToolRun, ...]
     excludes: tuple[str, ...]
+    #: set when the project has a uv.lock (and the installer is uv)
+    lock: Lock | None = None
 
     def install_spec(self) -> dict[str, Any]:
         """What the in-image installer needs (written to the devbox context as JSON)."""
@@ -110,6 +120,9 @@ class Plan:
             "version": f.version,
             "import_root": f.import_root,
             "entry_points": entry_points,
+            "lock": None
+            if self.lock is None
+            else {"extras": list(self.lock.extras), "groups": list(self.lock.groups)},
         }
 
 
@@ -243,14 +256,18 @@ def make_plan(
 
     seen: set[str] = set()
     requirements: list[str] = []
-    if facts.has_static_metadata:
-        requirements += _expand(facts.dependencies, facts, seen)
-    for extra in config.extras:
-        if normalize_name(extra) not in seen:
-            seen.add(normalize_name(extra))
-            requirements += _expand(facts.extra(extra) or (), facts, seen)
-    for group in config.groups:
-        requirements += _expand(_group(group, facts), facts, seen)
+    # uv.lock: the project's dependencies, extras and groups come from the lock (uv sync
+    # --frozen, without the project); only devbox's own additions are resolved on top.
+    locked = config.installer == "uv" and (facts.root / "uv.lock").is_file()
+    if not locked:
+        if facts.has_static_metadata:
+            requirements += _expand(facts.dependencies, facts, seen)
+        for extra in config.extras:
+            if normalize_name(extra) not in seen:
+                seen.add(normalize_name(extra))
+                requirements += _expand(facts.extra(extra) or (), facts, seen)
+        for group in config.groups:
+            requirements += _expand(_group(group, facts), facts, seen)
     requirements += config.packages
     requirements += packages
     requirements += [f"-r {REQUIREMENTS_DIR}/{r}" for r in config.requirements]
@@ -272,6 +289,7 @@ def make_plan(
         installer=config.installer,
         requirements=tuple(dict.fromkeys(requirements)),
         requirement_files=collect_requirement_files(facts.root, config.requirements),
+        lock=Lock(config.extras, config.groups) if locked else None,
         project_install=install,
         tools=tuple(runs),
         excludes=excludes,

@@ -152,6 +152,13 @@ class BuildProgress:
             changed = changed or before != t.state
         return changed
 
+    def stage_cached(self, stage: str) -> bool:
+        """Whether every RUN step of ``stage`` was replayed from the cache (nothing reinstalled)."""
+        runs = [
+            v for v in self.stage_vertexes(stage) if v.name.split("] ", 1)[-1].startswith("RUN ")
+        ]
+        return bool(runs) and all(v.cached for v in runs)
+
     def failed_vertex(self) -> Vertex | None:
         """The first vertex that reported an error (cancellations of others follow it)."""
         errored = [self.vertexes[d] for d in self.order if self.vertexes[d].error]

@@ -168,7 +168,13 @@ def print_summary(console: Console, result: RunResult) -> None:
     if failed:
         console.print(Text(f"devbox: failed: {', '.join(failed)}", style="bold red"))
     else:
-        console.print(Text(f"devbox: all {len(result.tools)} tools passed", style="green"))
+        n = len(result.tools)
+        console.print(
+            Text(
+                f"devbox: all {n} tools passed" if n != 1 else "devbox: 1 tool passed",
+                style="green",
+            )
+        )
 
 
 def write_json(path: Path, result: RunResult) -> None:

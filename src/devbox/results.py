@@ -66,10 +66,24 @@ class ToolResult:
 
 
 @dataclass(frozen=True)
+class Environment:
+    """The dependency stage (test-base) of one Python version."""
+
+    python: str
+    image: str
+    #: True when nothing was installed this run: every install step was replayed
+    cached: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"python": self.python, "image": self.image, "cached": self.cached}
+
+
+@dataclass(frozen=True)
 class RunResult:
     tools: tuple[ToolResult, ...]
     #: bytes of the project's build context transferred in this run
     context_bytes: int = 0
+    environments: tuple[Environment, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -79,6 +93,7 @@ class RunResult:
         return {
             "ok": self.ok,
             "tools": [t.to_json() for t in self.tools],
+            "environments": [e.to_json() for e in self.environments],
             "context_bytes": self.context_bytes,
         }
 

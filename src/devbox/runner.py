@@ -21,7 +21,7 @@ from devbox.errors import BuildFailed, EnvironmentError_
 from devbox.plan import Command, Plan, make_plan
 from devbox.progress import BuildProgress
 from devbox.project import inspect_project, read_pyproject
-from devbox.results import RunResult, read_result
+from devbox.results import Environment, RunResult, read_result
 
 
 def cache_home(env: Mapping[str, str]) -> Path:
@@ -121,6 +121,9 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
                 for r in plan.tools
             ),
             context_bytes=progress.context_bytes,
+            environments=(
+                Environment(plan.python, plan.base_image, progress.stage_cached("test-base")),
+            ),
         )
     finally:
         shutil.rmtree(work_out, ignore_errors=True)

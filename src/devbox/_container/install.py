@@ -120,6 +120,24 @@ def deps() -> None:
             flush=True,
         )
         sys.exit(1)
+    lock = spec.get("lock")
+    if lock is not None:
+        # The locked dependency set, without the project itself (its source is not here).
+        cmd = [
+            UV_VENV + "/bin/uv",
+            "sync",
+            "--frozen",
+            "--no-install-project",
+            "--no-default-groups",
+        ]
+        for extra in lock["extras"]:
+            cmd += ["--extra", extra]
+        for group in lock["groups"]:
+            cmd += ["--group", group]
+        env = installer_env()
+        env["UV_PROJECT_ENVIRONMENT"] = VENV
+        env["UV_PYTHON_DOWNLOADS"] = "never"
+        run(cmd, cwd="/devbox/install/lock", env=env)
     with open("/devbox/install/requirements.txt") as f:
         has_requirements = any(line.strip() for line in f)
     if has_requirements:
