@@ -136,16 +136,20 @@ def stream_build(
     Ctrl-C: the build runs in its own process group; the first SIGINT is forwarded there
     (buildx cancels the solve in the daemon), a second one kills it.
     """
-    proc = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        env=dict(env),
-        start_new_session=True,
-    )
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            env=dict(env),
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        run_command(argv)  # raises the "not found on PATH" error
+        raise
     assert proc.stderr is not None
 
     def on_term(signum: int, frame: object) -> None:

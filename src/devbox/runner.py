@@ -82,7 +82,6 @@ def _failed_last_time(state_file: Path) -> set[str]:
 def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
     plan = load_plan(opts, env)
     rendered = render(plan)
-    engine.probe(env)
 
     work = cache_home(env) / "projects" / f"{plan.project.root.name}-{plan.project_key}"
     dockerfile, ctx = write_build_files(plan, rendered, work)
@@ -114,6 +113,10 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
             rc = engine.stream_build(argv, on_line, build_env)
             view.update(progress.tools)
         if rc != 0:
+            if not progress.vertexes:
+                # Nothing was solved: diagnose the engine and buildx only now, so a working
+                # set-up pays for no checks (the docker SDK import alone costs ~0.2 s).
+                engine.probe(env)
             raise _build_error(plan, progress)
         result = RunResult(
             tuple(
