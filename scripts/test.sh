@@ -8,8 +8,8 @@ cd "$REPO"
 ensure_engine
 ensure_venv
 echo "== ruff"
-"$VENV/bin/ruff" check src tests
-"$VENV/bin/ruff" format --check src tests
+"$VENV/bin/ruff" check src tests benchmarks
+"$VENV/bin/ruff" format --check src tests benchmarks
 echo "== mypy (strict, src/)"
 "$VENV/bin/mypy"
 echo "== pytest"

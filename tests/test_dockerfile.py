@@ -112,7 +112,8 @@ def test_tool_specs_carry_commands_and_env() -> None:
     assert pytest_spec["env"]["DJANGO_SETTINGS_MODULE"] == "site.settings"
     assert pytest_spec["junit"] is True
     assert json.loads(out.context["tools/typos.json"])["command"] == ["typos", "--format", "brief"]
-    # dynamic version: no metadata can be written from the manifests, so tool steps install it
+    # dynamic version (not an sdist): no metadata can be written from the manifests, so tool
+    # steps install it
     assert plan.project_install == "editable"
     assert "mypy==1.11.2" in out.context["install/requirements.txt"].splitlines()
     assert "mypy" not in out.context["install/requirements.txt"].splitlines()

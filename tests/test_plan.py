@@ -202,3 +202,16 @@ def test_extra_and_group_names_match_as_pep_685_normalizes_them(tmp_path: Path) 
         '[tool.devbox]\nextras = ["dev-tools"]\ngroups = ["test-deps"]\nlint = []\ntest = []\n',
     )
     assert plan_for(root).requirements == ("six", "toml")
+
+
+def test_dynamic_version_of_an_unpacked_sdist_comes_from_pkg_info(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        '[project]\nname = "lib"\ndynamic = ["version"]\n',
+        {
+            "PKG-INFO": "Metadata-Version: 2.1\nName: lib\nVersion: 26.2.0\n\nlong description\nVersion: 0\n"
+        },
+    )
+    plan = plan_for(root)
+    assert plan.project_install == "metadata"
+    assert plan.install_spec()["version"] == "26.2.0"

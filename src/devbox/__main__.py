@@ -1,3 +1,3 @@
-from devbox.cli import main
+from devbox._entry import main
 
 main()

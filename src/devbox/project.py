@@ -95,7 +95,7 @@ class ProjectFacts:
         return (
             self.name is not None
             and self.version is not None
-            and not {"version", "dependencies", "optional-dependencies"} & set(self.dynamic)
+            and not {"dependencies", "optional-dependencies"} & set(self.dynamic)
         )
 
 
@@ -110,6 +110,9 @@ def inspect_project(root: Path, pyproject: Mapping[str, Any]) -> ProjectFacts:
     project = project if isinstance(project, dict) else {}
     name = project.get("name") if isinstance(project.get("name"), str) else None
     version = project.get("version") if isinstance(project.get("version"), str) else None
+    dynamic = _str_tuple(project.get("dynamic"))
+    if "version" in dynamic:  # computed at build time: known only in an unpacked sdist
+        version = sdist_version(root)
     optional = project.get("optional-dependencies")
     groups = pyproject.get("dependency-groups")
     scripts = project.get("scripts")
@@ -118,7 +121,7 @@ def inspect_project(root: Path, pyproject: Mapping[str, Any]) -> ProjectFacts:
         pyproject=pyproject,
         name=name,
         version=version,
-        dynamic=_str_tuple(project.get("dynamic")),
+        dynamic=dynamic,
         requires_python=project.get("requires-python")
         if isinstance(project.get("requires-python"), str)
         else None,
@@ -132,6 +135,20 @@ def inspect_project(root: Path, pyproject: Mapping[str, Any]) -> ProjectFacts:
         else {},
         import_root=detect_import_root(root),
     )
+
+
+def sdist_version(root: Path) -> str | None:
+    """The version an unpacked sdist records in PKG-INFO (a dynamic version, already computed)."""
+    try:
+        with (root / "PKG-INFO").open(encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("Version:"):
+                    return line.split(":", 1)[1].strip() or None
+                if not line.strip():
+                    break
+    except (OSError, UnicodeDecodeError):
+        pass
+    return None
 
 
 def detect_import_root(root: Path) -> str:
