@@ -86,3 +86,20 @@ def test_uv_lock_pins_the_installed_versions(devbox: Any) -> None:
     run = devbox("test", cwd=FIXTURES / "uvlock")
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.tool("pytest")["tests"]["passed"] == 1  # see tests/fixtures/uvlock/tests
+
+
+def test_context_transfer_is_incremental_between_runs(devbox: Any, tmp_path: Path) -> None:
+    project = copy_fixture("clean", tmp_path)
+    (project / "data").mkdir()
+    (project / "data" / "table.bin").write_bytes(
+        bytes(range(256)) * 8192
+    )  # 2 MiB the tests may read
+    first = devbox("test", cwd=project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.report["context_bytes"] > 2 * 1024 * 1024
+    with (project / "cleanpkg" / "__init__.py").open("a") as f:
+        f.write("\n# edited\n")
+    second = devbox("test", cwd=project)
+    assert second.returncode == 0
+    # BuildKit's file sync sends only what changed since the last run of this project.
+    assert 0 < second.report["context_bytes"] < 100_000

@@ -406,3 +406,24 @@ def test_failed_vertex_falls_back_to_cancellation() -> None:
     v = bp.failed_vertex()
     assert v is not None
     assert v.digest == "sha256:b"
+
+
+def test_vertex_duration_from_buildkit_timestamps() -> None:
+    progress = BuildProgress({})
+    digest = "sha256:" + "a" * 64
+    for data in (
+        {
+            "digest": digest,
+            "name": "[test-base 3/3] RUN x",
+            "started": "2026-11-29T00:45:23.056908924Z",
+        },
+        {
+            "digest": digest,
+            "name": "[test-base 3/3] RUN x",
+            "started": "2026-11-29T00:45:23.056908924Z",
+            "completed": "2026-11-29T00:45:25.306908999Z",
+        },
+    ):
+        progress.feed(json.dumps({"vertexes": [data]}), 0.0)
+    assert progress.vertexes[digest].duration_s == pytest.approx(2.25, abs=1e-5)
+    assert progress.stage_cached("test-base") is False

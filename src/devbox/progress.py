@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import json
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,16 @@ _MARKER_RE = re.compile(rb"devbox-exit-code: (-?\d+)")
 LOG_LIMIT = 256 * 1024
 
 
+def _timestamp(text: str) -> datetime.datetime:
+    # "2026-11-29T00:45:23.056908924Z": Python parses at most microseconds.
+    m = re.match(r"(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", text)
+    if m is None:
+        raise ValueError(f"not a timestamp: {text!r}")
+    frac = (m.group(2) or "0")[:6].ljust(6, "0")
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    return datetime.datetime.fromisoformat(f"{m.group(1)}.{frac}{zone}")
+
+
 @dataclass
 class Vertex:
     digest: str
@@ -31,6 +42,16 @@ class Vertex:
     cached: bool = False
     error: str = ""
     logs: bytearray = field(default_factory=bytearray)
+    #: BuildKit's own timestamps (RFC 3339, nanoseconds): the first start, the last completion
+    started_at: str = ""
+    completed_at: str = ""
+
+    @property
+    def duration_s(self) -> float | None:
+        """Wall time of the step as BuildKit measured it."""
+        if not (self.started_at and self.completed_at):
+            return None
+        return (_timestamp(self.completed_at) - _timestamp(self.started_at)).total_seconds()
 
     @property
     def stage(self) -> str | None:
@@ -103,6 +124,8 @@ class BuildProgress:
         v.completed = v.completed or bool(data.get("completed"))
         v.cached = v.cached or bool(data.get("cached"))
         v.error = data.get("error") or v.error
+        v.started_at = v.started_at or str(data.get("started") or "")
+        v.completed_at = str(data.get("completed") or v.completed_at)
 
     def _log(self, entry: dict[str, Any]) -> None:
         v = self.vertexes.get(str(entry.get("vertex", "")))
