@@ -15,9 +15,14 @@ pytestmark = pytest.mark.engine
 
 
 def copy_fixture(name: str, tmp_path: Path) -> Path:
-    # A fresh path: a project of its own (own tool caches), the same dependency set.
+    """A project of its own: a fresh path (own tool caches) and content no earlier run had.
+
+    BuildKit's cache is content-addressed across projects (cache mounts are not part of a
+    step's key), so without the unique file a step could replay from an earlier test session.
+    """
     project = tmp_path / f"{name}-{uuid.uuid4().hex[:8]}"
     shutil.copytree(FIXTURES / name, project)
+    (project / "run-id.txt").write_text(uuid.uuid4().hex + "\n")
     return project
 
 

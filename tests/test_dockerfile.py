@@ -53,9 +53,9 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
     commands = buildkit_parser.parse_string(out.dockerfile)
     assert not out.dockerfile.startswith("# syntax"), "the frontend image cannot be pulled offline"
     stages = [c.value[2] for c in commands if c.cmd == "FROM"]
-    assert stages == ["test-base", *(f"tool-{t.name}" for t in plan.tools), "results"]
+    assert stages == ["test-base", "source", *(f"tool-{t.name}" for t in plan.tools), "results"]
     froms = [c.value[0] for c in commands if c.cmd == "FROM"]
-    assert froms == [plan.base_image, *["test-base"] * len(plan.tools), "scratch"]
+    assert froms == [plan.base_image, "scratch", *["test-base"] * len(plan.tools), "scratch"]
     assert {c.cmd for c in commands} == {"FROM", "ENV", "WORKDIR", "RUN", "ARG", "COPY"}
     runs = [c for c in commands if c.cmd == "RUN"]
     assert len(runs) == 2 + len(plan.tools)
@@ -64,7 +64,7 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
         assert {f.split(",")[0] for f in run.flags} <= {"--mount=type=bind", "--mount=type=cache"}
     tool_runs = runs[2:]
     for run, tool in zip(tool_runs, plan.tools, strict=True):
-        assert "--mount=type=bind,target=/src,rw" in run.flags
+        assert "--mount=type=bind,from=source,target=/src,rw" in run.flags
         assert (
             f"--mount=type=bind,from=devbox,source=tools/{tool.name}.json,target=/devbox/tool.json"
             in run.flags
@@ -75,7 +75,8 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
         )
         assert run.value == ("/opt/devbox/venv/bin/python /devbox/run.py",)
     copies = [(c.flags, c.value) for c in commands if c.cmd == "COPY"]
-    assert copies == [((f"--from=tool-{t.name}",), ("/devbox/out/", "/")) for t in plan.tools]
+    # the project, once, into the source stage; then each tool's results
+    assert copies == [((), (".", "/"))] + [((f"--from=tool-{t.name}",), ("/devbox/out/", "/")) for t in plan.tools]
 
 
 def test_install_step_mounts_only_devbox_files_not_the_source() -> None:
