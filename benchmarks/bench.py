@@ -33,6 +33,7 @@ IMAGE = os.environ.get("DEVBOX_BENCH_IMAGE", "localhost/devbox-test/python:{pyth
 #: The real-world project (519 tests in its sdist); pinned so runs compare.
 BOLTONS = "boltons==26.2.0"
 PYTHON = "3.11"
+MATRIX_SECOND = "3.13"
 LINTERS = ["ruff", "flake8", "pylint", "mypy"]
 MODULES = 20
 TESTS_PER_MODULE = 30  # 600 tests
@@ -467,6 +468,26 @@ class Bench:
         )
         self.notes.append(f"The heavy project holds {on_disk / mb:.0f} MB on disk.")
 
+    # 7
+    def matrix(self) -> None:
+        self.log("Python matrix")
+        two = {"DEVBOX_PYTHON": f"{PYTHON},{MATRIX_SECOND}"}
+        self.run_devbox("test", "-q")
+        self.run_devbox("test", "-q", env=two)
+        single = [self.run_devbox("test", "-q", "--rerun") for _ in range(self.reps)]
+        both = [self.run_devbox("test", "-q", "--rerun", env=two) for _ in range(self.reps)]
+        s1, s2 = median(single), median(both)
+        self.rows.append(
+            Row(
+                f"7. `devbox test --rerun`, Python {PYTHON} and {MATRIX_SECOND} in one build",
+                fmt_s(s2),
+                f"Python {PYTHON} alone {fmt_s(s1)}",
+                s2 / s1,
+                "< 1.6×",
+                s2 / s1 < 1.6,
+            )
+        )
+
     # 6
     def startup(self) -> None:
         self.log("CLI start-up")
@@ -563,6 +584,7 @@ def main() -> None:
             "lint": bench.parallel_lint,
             "deps": bench.dependency_change,
             "context": bench.context,
+            "matrix": bench.matrix,
             "startup": bench.startup,
         }
         for name, step in steps.items():

@@ -87,6 +87,10 @@ class Run:
         assert self.report is not None, self.stdout + self.stderr
         return next(t for t in self.report["tools"] if t["name"] == name)
 
+    def tool_at(self, name: str, python: str) -> dict[str, Any]:
+        assert self.report is not None, self.stdout + self.stderr
+        return next(t for t in self.report["tools"] if t["name"] == name and t["python"] == python)
+
 
 @pytest.fixture(scope="session")
 def devbox_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:

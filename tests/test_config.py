@@ -144,6 +144,7 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
 
         [tool.devbox]
         python = "3.11"
+        python-candidates = ["3.11", "3.12"]
         base-image = "ghcr.io/acme/python:{python}-bookworm"
         installer = "pip"
         extras = ["test", "docs"]
@@ -164,6 +165,7 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
     )
     cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env={})
     assert cfg.python == ("3.11",)
+    assert cfg.python_candidates == ("3.11", "3.12")
     assert cfg.base_image == "ghcr.io/acme/python:{python}-bookworm"
     assert cfg.image_for("3.11") == "ghcr.io/acme/python:3.11-bookworm"
     assert cfg.installer == "pip"
@@ -300,6 +302,7 @@ def test_env_every_key(tmp_path: Path) -> None:
     (tmp_path / "reqs.txt").write_text("attrs\n", encoding="utf-8")
     env = {
         "DEVBOX_PYTHON": "3.10",
+        "DEVBOX_PYTHON_CANDIDATES": "3.10, 3.11",
         "DEVBOX_BASE_IMAGE": "  my/python:{python}  ",
         "DEVBOX_INSTALLER": "pip",
         "DEVBOX_EXTRAS": "test, docs",
@@ -313,6 +316,7 @@ def test_env_every_key(tmp_path: Path) -> None:
     }
     cfg = load(tmp_path, env=env)
     assert cfg.python == ("3.10",)
+    assert cfg.python_candidates == ("3.10", "3.11")
     assert cfg.base_image == "my/python:{python}"
     assert cfg.installer == "pip"
     assert cfg.extras == ("test", "docs")
@@ -555,11 +559,39 @@ def test_python_float_from_real_toml(tmp_path: Path) -> None:
     assert "(a number)" in info.value.message
 
 
-@pytest.mark.parametrize("value", [["3.11", "3.12"], ["3.10", "3.11", "3.12"]])
-def test_python_list_of_several_versions_rejected(tmp_path: Path, value: list[str]) -> None:
+@pytest.mark.parametrize("value", [["3.11", "3.12"], ["3.10", "3.11", "3.12"], "3.10,3.11,3.12"])
+def test_python_several_versions_make_a_matrix(tmp_path: Path, value: object) -> None:
+    cfg = load(tmp_path, {"python": value})
+    assert cfg.python[0] == "3.10" or cfg.python[0] == "3.11"
+    assert cfg.python == tuple(value.split(",") if isinstance(value, str) else value)
+
+
+@pytest.mark.parametrize("value", [[], ["3.11", "3"], "3.11,,x"])
+def test_python_matrix_values_are_checked(tmp_path: Path, value: object) -> None:
     message = load_error(tmp_path, {"python": value})
     assert_names_key(message, tmp_path, "python")
-    assert "one Python version" in message
+
+
+def test_all_pythons_takes_the_candidates_requires_python_allows(tmp_path: Path) -> None:
+    pyproject = write_project(
+        tmp_path,
+        '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.11"\n[tool.devbox]\npython = "3.12"\n',
+    )
+    facts = inspect_project(tmp_path, pyproject)
+    cfg = config.load(
+        pyproject, path=tmp_path / "pyproject.toml", env={}, facts=facts, all_pythons=True
+    )
+    assert cfg.python == ("3.11", "3.12", "3.13")
+    narrowed = config.load(
+        pyproject, path=tmp_path / "pyproject.toml", env={"DEVBOX_PYTHON_CANDIDATES": "3.10,3.13"},
+        facts=facts, all_pythons=True,
+    )  # fmt: skip
+    assert narrowed.python == ("3.13",)
+    with pytest.raises(ConfigError, match="allows none of python-candidates"):
+        config.load(
+            pyproject, path=tmp_path / "pyproject.toml", env={"DEVBOX_PYTHON_CANDIDATES": "3.10"},
+            facts=facts, all_pythons=True,
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -759,7 +791,7 @@ def test_tool_body_not_a_table(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("var", "value", "expected"),
     [
-        ("DEVBOX_PYTHON", "3.11,3.12", "one Python version"),
+        ("DEVBOX_PYTHON", "3.11,3.1x", "Python version"),
         ("DEVBOX_PYTHON", "three", "Python version"),
         ("DEVBOX_INSTALLER", "conda", '"uv" or "pip"'),
         ("DEVBOX_BASE_IMAGE", "Python:3", "image reference"),
@@ -786,7 +818,7 @@ def test_env_error_wins_over_valid_pyproject(tmp_path: Path) -> None:
     ("option", "value", "expected"),
     [
         ("python", "3.11.4", "Python version"),
-        ("python", "3.11,3.12", "Python version"),
+        ("python", "3.11,3.1x", "Python version"),
         ("base-image", "python:{foo}", "only placeholder is {python}"),
         ("base-image", "PYTHON", "image reference"),
     ],

@@ -52,17 +52,25 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
     plan, out = rendered_for(name)
     commands = buildkit_parser.parse_string(out.dockerfile)
     assert not out.dockerfile.startswith("# syntax"), "the frontend image cannot be pulled offline"
+    envs = plan.environments
     stages = [c.value[2] for c in commands if c.cmd == "FROM"]
-    assert stages == ["test-base", "source", *(f"tool-{t.name}" for t in plan.tools), "results"]
+    assert stages == [
+        *(f"test-base-{e.python}" for e in envs), "source", *(f"tool-{t.name}-{t.python}" for t in plan.tools), "results"
+    ]  # fmt: skip
     froms = [c.value[0] for c in commands if c.cmd == "FROM"]
-    assert froms == [plan.base_image, "scratch", *["test-base"] * len(plan.tools), "scratch"]
+    assert froms == [
+        *(e.image for e in envs),
+        "scratch",
+        *(f"test-base-{t.python}" for t in plan.tools),
+        "scratch",
+    ]
     assert {c.cmd for c in commands} == {"FROM", "ENV", "WORKDIR", "RUN", "ARG", "COPY"}
     runs = [c for c in commands if c.cmd == "RUN"]
-    assert len(runs) == 2 + len(plan.tools)
+    assert len(runs) == 2 * len(envs) + len(plan.tools)
     for run in runs:
         assert all(f.startswith("--mount=type=") for f in run.flags)
         assert {f.split(",")[0] for f in run.flags} <= {"--mount=type=bind", "--mount=type=cache"}
-    tool_runs = runs[2:]
+    tool_runs = runs[2 * len(envs) :]
     for run, tool in zip(tool_runs, plan.tools, strict=True):
         assert "--mount=type=bind,from=source,target=/src,rw" in run.flags
         assert (
@@ -70,13 +78,20 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
             in run.flags
         )
         assert any(
-            f.startswith(f"--mount=type=cache,id=devbox-{KEY}-{tool.name}-{plan.python},")
+            f.startswith(f"--mount=type=cache,id=devbox-{KEY}-{tool.name}-{tool.python},")
             for f in run.flags
         )
-        assert run.value == ("/opt/devbox/venv/bin/python /devbox/run.py",)
+        assert run.value == (f"/opt/devbox/venv/bin/python /devbox/run.py {tool.python}",)
     copies = [(c.flags, c.value) for c in commands if c.cmd == "COPY"]
-    # the project, once, into the source stage; then each tool's results
-    assert copies == [((), (".", "/"))] + [((f"--from=tool-{t.name}",), ("/devbox/out/", "/")) for t in plan.tools]
+    # the project, once, into the source stage; then each environment's and tool's results
+    assert copies == [
+        ((), (".", "/")),
+        *(
+            ((f"--from=test-base-{e.python}",), ("/opt/devbox/env/", f"/environments/{e.python}/"))
+            for e in envs
+        ),
+        *(((f"--from=tool-{t.name}-{t.python}",), ("/devbox/out/", "/")) for t in plan.tools),
+    ]
 
 
 def test_install_step_mounts_only_devbox_files_not_the_source() -> None:
@@ -135,3 +150,28 @@ def test_hostile_values_stay_out_of_the_dockerfile() -> None:
     assert "curl" not in out.dockerfile and "$(id)" not in out.dockerfile
     assert "curl evil" in out.context["tools/pytest.json"]
     assert [c.cmd for c in buildkit_parser.parse_string(out.dockerfile)].count("RUN") == 4
+
+
+def test_a_matrix_has_an_environment_per_version_and_version_blind_tools_once() -> None:
+    plan, out = rendered_for("defaults", {"DEVBOX_PYTHON": "3.11,3.13", "DEVBOX_LINT": "ruff,mypy"})
+    assert [e.stage for e in plan.environments] == ["test-base-3.11", "test-base-3.13"]
+    assert [t.key for t in plan.tools] == [
+        "ruff@3.11",
+        "mypy@3.11",
+        "mypy@3.13",
+        "pytest@3.11",
+        "pytest@3.13",
+    ]
+    commands = buildkit_parser.parse_string(out.dockerfile)
+    assert [c.value[0] for c in commands if c.cmd == "FROM"][:2] == [
+        "python:3.11-slim",
+        "python:3.13-slim",
+    ]
+    args = [c.value[0] for c in commands if c.cmd == "ARG"]
+    assert "devbox_rerun_base_3_13" in args and "devbox_rerun_pytest_3_13" in args
+
+
+def test_per_python_can_be_set_for_any_tool() -> None:
+    tools_env = "{ ruff = { per-python = true }, pytest = { per-python = false } }"
+    plan, _ = rendered_for("defaults", {"DEVBOX_PYTHON": "3.12,3.13", "DEVBOX_TOOLS": tools_env})
+    assert [t.key for t in plan.tools] == ["ruff@3.12", "ruff@3.13", "pytest@3.12"]

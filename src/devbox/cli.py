@@ -39,8 +39,13 @@ def run_options(f: F) -> F:
         click.option(
             "--python",
             "python",
-            metavar="VERSION",
-            help="Python version (overrides config and DEVBOX_PYTHON).",
+            metavar="VERSION[,VERSION...]",
+            help="Python version(s); several make a matrix (overrides config and DEVBOX_PYTHON).",
+        ),
+        click.option(
+            "--all-pythons",
+            is_flag=True,
+            help="Every python-candidates version that requires-python allows.",
         ),
         click.option(
             "--base-image", metavar="REF", help="Base image; {python} is replaced by the version."
@@ -49,6 +54,11 @@ def run_options(f: F) -> F:
             "--report-json",
             type=click.Path(dir_okay=False, path_type=Path),
             help="Write a JSON report here.",
+        ),
+        click.option(
+            "--junit-xml",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write a JUnit XML report here (a suite per tool and Python version).",
         ),
         click.option(
             "--rerun",
@@ -94,7 +104,9 @@ def _run(ctx: click.Context, command: str, extra_args: tuple[str, ...], **kw: An
         cli={"python": kw["python"], "base-image": kw["base_image"]},
         extra_args=extra_args,
         report_json=kw["report_json"],
+        junit_xml=kw["junit_xml"],
         rerun=kw["rerun"],
+        all_pythons=kw["all_pythons"],
         verbose=kw["verbose"],
         quiet=kw["quiet"],
     )

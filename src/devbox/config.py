@@ -81,14 +81,14 @@ def _python_version(v: str) -> str:
 
 
 def python_value(value: object) -> tuple[str, ...]:
+    """One version ("3.12"), several ("3.11,3.13" or a list): a matrix, first version first."""
     if isinstance(value, str):
-        value = [value]
+        value = [v.strip(" ") for v in value.split(",") if v.strip(" ")]
     if not isinstance(value, list):
-        raise ValueError('a Python version string such as "3.12" (quoted), or a list of one')
+        raise ValueError('a Python version string such as "3.12" (quoted), or a list of them')
     versions = _string_list(_python_version, 'Python versions such as "3.12"')(value)
-    if len(versions) != 1:
-        # The list form becomes a matrix in a later release; one version for now.
-        raise ValueError('one Python version (a string, or a list of exactly one), such as "3.12"')
+    if not versions:
+        raise ValueError('at least one Python version, such as "3.12"')
     return versions
 
 
@@ -152,9 +152,10 @@ class ToolOverride:
     command: tuple[str, ...] | None = None
     packages: tuple[str, ...] | None = None
     env: Mapping[str, str] | None = None
+    per_python: bool | None = None
 
 
-TOOL_KEYS = ("command", "packages", "env")
+TOOL_KEYS = ("command", "packages", "env", "per-python")
 
 
 def _command(value: object) -> tuple[str, ...]:
@@ -179,6 +180,12 @@ def _env_table(value: object) -> Mapping[str, str]:
     return dict(value)
 
 
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
 def tools_value(value: object) -> Mapping[str, ToolOverride]:
     if not isinstance(value, dict):
         raise ValueError("a table of tool tables, such as [tool.devbox.tools.pytest]")
@@ -200,6 +207,7 @@ def tools_value(value: object) -> Mapping[str, ToolOverride]:
             ("command", _command),
             ("packages", _string_list(_requirement, "requirement strings")),
             ("env", _env_table),
+            ("per-python", _bool),
         ):
             if key in body:
                 try:
@@ -210,7 +218,7 @@ def tools_value(value: object) -> Mapping[str, ToolOverride]:
                     ) from None
         if name not in tools.BUILTIN and "command" not in fields:
             raise ValueError(f"tool {name!r} is not built in, so it needs a 'command'")
-        result[name] = ToolOverride(**fields)
+        result[name] = ToolOverride(**{k.replace("-", "_"): v for k, v in fields.items()})
     return result
 
 
@@ -239,10 +247,16 @@ KEYS: dict[str, Key] = {
     for k in (
         Key(
             "python",
-            "Python version the images use; default: newest allowed by requires-python "
-            "among 3.10-3.13, else 3.12.",
+            "Python version(s) the images use; several make a matrix. Default: the newest of "
+            "python-candidates allowed by requires-python, else 3.12.",
             python_value,
             None,
+        ),
+        Key(
+            "python-candidates",
+            "Versions `--all-pythons` chooses from (those requires-python allows).",
+            python_value,
+            PYTHON_CANDIDATES,
         ),
         Key(
             "base-image",
@@ -306,6 +320,7 @@ KEYS: dict[str, Key] = {
 @dataclass(frozen=True)
 class Config:
     python: tuple[str, ...]
+    python_candidates: tuple[str, ...]
     base_image: str
     installer: str
     extras: tuple[str, ...]
@@ -339,15 +354,22 @@ def _parse_env(key: Key, raw: str) -> object:
                 f'an inline TOML table such as \'{{ pytest = {{ command = ["pytest", "-x"] }} }}\' ({exc})'
             ) from None
     items = [p.strip() for p in raw.split(",") if p.strip()]
-    if key.name == "python" and len(items) == 1:
-        return items[0]
     return items
 
 
-def default_python(facts: ProjectFacts | None) -> str:
+def allowed_pythons(
+    facts: ProjectFacts | None, candidates: tuple[str, ...] = PYTHON_CANDIDATES
+) -> list[str]:
+    """The candidates ``requires-python`` allows (all of them when it is absent)."""
     spec = facts.requires_python if facts else None
-    if spec:
-        allowed = [v for v in PYTHON_CANDIDATES if python_allowed(spec, v)]
+    return [v for v in candidates if not spec or python_allowed(spec, v)]
+
+
+def default_python(
+    facts: ProjectFacts | None, candidates: tuple[str, ...] = PYTHON_CANDIDATES
+) -> str:
+    if facts is not None and facts.requires_python:
+        allowed = allowed_pythons(facts, candidates)
         if allowed:
             return allowed[-1]
     return FALLBACK_PYTHON
@@ -360,10 +382,13 @@ def load(
     env: Mapping[str, str],
     cli: Mapping[str, object] | None = None,
     facts: ProjectFacts | None = None,
+    all_pythons: bool = False,
 ) -> Config:
     """Resolve the configuration: defaults < pyproject < environment < command line.
 
     ``cli`` maps key names to values from command-line options (None means "not given").
+    ``all_pythons`` (``--all-pythons``) runs every ``python-candidates`` version that
+    ``requires-python`` allows, whatever ``python`` says.
     """
     where_file = f"{path}"
     table = (
@@ -408,8 +433,18 @@ def load(
         values[name] = _check(key, raw, f"command-line option --{name}")
         sources[name] = Source.CLI
 
-    if values["python"] is None:
-        values["python"] = (default_python(facts),)
+    if all_pythons:
+        allowed = allowed_pythons(facts, values["python-candidates"])
+        if not allowed:
+            raise ConfigError(
+                f"--all-pythons: requires-python {facts.requires_python if facts else ''!r} allows none of "
+                f"python-candidates ({', '.join(values['python-candidates'])}). Add a version it allows "
+                "to python-candidates."
+            )
+        values["python"] = tuple(allowed)
+        sources["python"] = Source.CLI
+    elif values["python"] is None:
+        values["python"] = (default_python(facts, values["python-candidates"]),)
 
     # Tool names in lint/test must be built in or defined in [tool.devbox.tools].
     known = set(tools.BUILTIN) | set(values["tools"])

@@ -53,6 +53,27 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 _SKIP_WALK = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox"}
 
 
+def _arg_suffix(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "_", text)
+
+
+@dataclass(frozen=True)
+class EnvPlan:
+    """The dependency stage of one Python version."""
+
+    python: str
+    image: str
+
+    @property
+    def stage(self) -> str:
+        return f"test-base-{self.python}"
+
+    @property
+    def rerun_arg(self) -> str:
+        """Build arg that busts this version's install step (set when it failed last time)."""
+        return "devbox_rerun_base_" + _arg_suffix(self.python)
+
+
 @dataclass(frozen=True)
 class ToolRun:
     name: str
@@ -63,13 +84,18 @@ class ToolRun:
     junit: bool
 
     @property
+    def key(self) -> str:
+        """Unique per result: the tool and its Python version."""
+        return f"{self.name}@{self.python}"
+
+    @property
     def stage(self) -> str:
-        return f"tool-{self.name}"
+        return f"tool-{self.name}-{self.python}"
 
     @property
     def rerun_arg(self) -> str:
         """Build arg that busts this tool's cached step (set for tools that failed last time)."""
-        return "devbox_rerun_" + re.sub(r"[^a-z0-9]", "_", self.name)
+        return f"devbox_rerun_{_arg_suffix(self.name)}_{_arg_suffix(self.python)}"
 
 
 @dataclass(frozen=True)
@@ -84,8 +110,8 @@ class Lock:
 class Plan:
     project: ProjectFacts
     project_key: str
-    python: str
-    base_image: str
+    #: one per Python version, the first version first (it runs the version-blind tools)
+    environments: tuple[EnvPlan, ...]
     installer: str
     #: lines of the generated requirements file installed into test-base
     requirements: tuple[str, ...]
@@ -113,7 +139,6 @@ class Plan:
                 if isinstance(items, dict):
                     entry_points[group] = {k: v for k, v in items.items() if isinstance(v, str)}
         return {
-            "python": self.python,
             "installer": self.installer,
             "project_install": self.project_install,
             "name": f.name,
@@ -219,8 +244,12 @@ def make_plan(
     *,
     extra_args: Sequence[str] = (),
     virtualenvs: Sequence[str] | None = None,
+    unavailable: Sequence[str] = (),
 ) -> Plan:
-    python = config.python[0]
+    """``unavailable``: Python versions whose base image cannot be had (left out, reported)."""
+    pythons = [p for p in config.python if p not in set(unavailable)]
+    if not pythons:
+        raise ConfigError("no Python version is left to run (every base image is unavailable).")
     selected = select_tools(config, command)
 
     runs: list[ToolRun] = []
@@ -246,13 +275,19 @@ def make_plan(
         junit = bool(builtin and builtin.junit)
         if junit:
             command_ = (*command_, *extra_args)
-        run = ToolRun(name, kind, python, tuple(command_), env, junit)
-        if run.rerun_arg in rerun_args:
-            raise ConfigError(
-                f"tools {rerun_args[run.rerun_arg]!r} and {name!r} differ only in '-', '.' or '_'; rename one."
-            )
-        rerun_args[run.rerun_arg] = name
-        runs.append(run)
+        per_python = (
+            override.per_python
+            if override and override.per_python is not None
+            else bool(builtin and builtin.per_python)
+        )
+        # Interpreter-blind tools (ruff, black, ...) run once, on the first version.
+        for python in pythons if per_python else pythons[:1]:
+            run = ToolRun(name, kind, python, tuple(command_), env, junit)
+            if rerun_args.setdefault(run.rerun_arg, name) != name:
+                raise ConfigError(
+                    f"tools {rerun_args[run.rerun_arg]!r} and {name!r} differ only in '-', '.' or '_'; rename one."
+                )
+            runs.append(run)
 
     seen: set[str] = set()
     requirements: list[str] = []
@@ -284,8 +319,7 @@ def make_plan(
     return Plan(
         project=facts,
         project_key=project_key(facts.root),
-        python=python,
-        base_image=config.image_for(python),
+        environments=tuple(EnvPlan(p, config.image_for(p)) for p in pythons),
         installer=config.installer,
         requirements=tuple(dict.fromkeys(requirements)),
         requirement_files=collect_requirement_files(facts.root, config.requirements),

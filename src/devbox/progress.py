@@ -18,7 +18,8 @@ from typing import Any
 
 #: "[tool-ruff 1/1] RUN ..." / "[test-base 3/4] RUN ..." / "[internal] load ..."
 _STAGE_RE = re.compile(r"^\[([A-Za-z0-9_.-]+)(?: \d+/\d+)?\]")
-_MARKER_RE = re.compile(rb"devbox-exit-code: (-?\d+)")
+#: run.py's last line: "devbox-exit-code: N", or "devbox-environment-error"
+_OUTCOME_RE = re.compile(rb"^(?:devbox-exit-code: (-?\d+)|devbox-environment-error)$", re.MULTILINE)
 #: keep at most this much log text per vertex (full tool output lives in exported files)
 LOG_LIMIT = 256 * 1024
 
@@ -31,6 +32,18 @@ def _timestamp(text: str) -> datetime.datetime:
     frac = (m.group(2) or "0")[:6].ljust(6, "0")
     zone = "+00:00" if m.group(3) == "Z" else m.group(3)
     return datetime.datetime.fromisoformat(f"{m.group(1)}.{frac}{zone}")
+
+
+def _outcome(logs: bytes) -> str:
+    """The last marker line run.py printed decides (a tool may print marker-like text)."""
+    last = None
+    for m in _OUTCOME_RE.finditer(logs):
+        last = m
+    if last is None:
+        return "failed"
+    if last.group(1) is None:
+        return "error"
+    return "passed" if int(last.group(1)) == 0 else "failed"
 
 
 @dataclass
@@ -144,8 +157,10 @@ class BuildProgress:
 
     def _update(self, now: float) -> bool:
         changed = False
-        base = self.stage_vertexes("test-base")
-        installing = any(v.started and not v.completed for v in base)
+        installing = any(
+            v.started and not v.completed and (v.stage or "").startswith("test-base")
+            for v in self.vertexes.values()
+        )
         for stage, name in self.tool_stages.items():
             t = self.tools[name]
             before = t.state
@@ -161,8 +176,7 @@ class BuildProgress:
                 elif v.completed and v.cached:
                     t.state = "cached"
                 elif v.completed:
-                    m = _MARKER_RE.findall(bytes(v.logs))
-                    t.state = "passed" if m and int(m[-1]) == 0 else "failed"
+                    t.state = _outcome(bytes(v.logs))
                 elif v.started:
                     t.state = "running"
                 elif installing and t.state == "queued":

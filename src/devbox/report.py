@@ -17,7 +17,7 @@ from rich.text import Text
 
 from devbox.plan import ToolRun
 from devbox.progress import ToolProgress
-from devbox.results import RunResult
+from devbox.results import RunResult, Status
 from devbox.tools import WORKDIR
 
 _STYLES = {
@@ -106,15 +106,19 @@ class LiveView:
             return
         now = time.monotonic()
         for run in self.runs:
-            p = progress.get(run.name)
-            if p is None or self._shown.get(run.name) == p.state or p.state == "queued":
+            p = progress.get(run.key)
+            if p is None or self._shown.get(run.key) == p.state or p.state == "queued":
                 continue
-            self._shown[run.name] = p.state
+            self._shown[run.key] = p.state
             elapsed = _elapsed(p, now)
             suffix = f" ({elapsed})" if elapsed and p.state not in ("running", "installing") else ""
             self.console.print(
-                f"devbox: {run.name}: {p.state}{suffix}", highlight=False, markup=False
+                f"devbox: {self._label(run)}: {p.state}{suffix}", highlight=False, markup=False
             )
+
+    def _label(self, run: ToolRun) -> str:
+        """``pytest``; with several Python versions, ``pytest [3.13]``."""
+        return f"{run.name} [{run.python}]" if len({r.python for r in self.runs}) > 1 else run.name
 
     def _table(self) -> Table:
         now = time.monotonic()
@@ -123,26 +127,44 @@ class LiveView:
         table.add_column("state")
         table.add_column("time", justify="right")
         for run in self.runs:
-            p = self._progress.get(run.name, ToolProgress())
-            table.add_row(run.name, Text(p.state, style=_STYLES.get(p.state, "")), _elapsed(p, now))
+            p = self._progress.get(run.key, ToolProgress())
+            table.add_row(
+                self._label(run), Text(p.state, style=_STYLES.get(p.state, "")), _elapsed(p, now)
+            )
         return table
 
 
 def print_failures(console: Console, result: RunResult, project_root: Path, cwd: Path) -> None:
-    for tool in result.tools:
-        if tool:
-            continue
-        console.rule(
-            f"[bold red]{tool.name} failed (exit code {tool.exit_code}, Python {tool.python})",
-            align="left",
-        )
-        console.print(Text(rewrite_paths(tool.output, project_root, cwd).rstrip("\n")))
+    """Each failing tool's output; grouped by Python version when there are several."""
+    failing = [t for t in result.tools if t.status is Status.FAILED]
+    versions = list(dict.fromkeys(t.python for t in result.tools))
+    for python in versions:
+        group = [t for t in failing if t.python == python]
+        if group and len(versions) > 1:
+            console.print(Text(f"== Python {python} ==", style="bold"))
+        for tool in group:
+            console.rule(
+                Text(
+                    f"{tool.name} failed (exit code {tool.exit_code}, Python {tool.python})",
+                    style="bold red",
+                ),
+                align="left",
+            )
+            console.print(Text(rewrite_paths(tool.output, project_root, cwd).rstrip("\n")))
+
+
+def print_environment_error(console: Console, message: str, detail: str) -> None:
+    """One Python version's environment could not be built (the others ran)."""
+    console.rule(Text("environment error", style="bold red"), align="left")
+    console.print(Text("devbox: " + message, style="red"))
+    if detail:
+        console.print(Text(detail))
 
 
 def print_outputs(console: Console, result: RunResult, project_root: Path, cwd: Path) -> None:
     """-v: every tool's full output."""
     for tool in result.tools:
-        console.rule(f"{tool.name} ({tool.status.value})", align="left")
+        console.rule(Text(f"{tool.name} ({tool.status.value}, Python {tool.python})"), align="left")
         console.print(Text(rewrite_paths(tool.output, project_root, cwd).rstrip("\n")))
 
 
@@ -164,10 +186,20 @@ def print_summary(console: Console, result: RunResult) -> None:
             tests,
         )
     console.print(table)
-    failed = [t.name for t in result.tools if not t]
+    several = len({t.python for t in result.tools}) > 1
+    failed = [
+        f"{t.name} [{t.python}]" if several else t.name
+        for t in result.tools
+        if t.status is Status.FAILED
+    ]
+    broken = [e.python for e in result.environments if not e.ok]
+    if broken:
+        console.print(
+            Text(f"devbox: environment errors: Python {', '.join(broken)}", style="bold red")
+        )
     if failed:
         console.print(Text(f"devbox: failed: {', '.join(failed)}", style="bold red"))
-    else:
+    elif result.ok:
         n = len(result.tools)
         console.print(
             Text(

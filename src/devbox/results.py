@@ -17,6 +17,8 @@ class Status(enum.Enum):
 
     PASSED = "passed"
     FAILED = "failed"
+    #: the tool could not run: its Python version's environment could not be built
+    ERROR = "error"
 
     def __bool__(self) -> bool:
         return self is Status.PASSED
@@ -24,6 +26,7 @@ class Status(enum.Enum):
 
 @dataclass(frozen=True)
 class TestCounts:
+    __test__ = False  # not a pytest test class, whatever its name
     passed: int
     failed: int
     skipped: int
@@ -41,9 +44,15 @@ class ToolResult:
     cached: bool
     output: str
     tests: TestCounts | None = None
+    #: the tool's own JUnit XML (pytest), merged into devbox's --junit-xml
+    junit_xml: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.status)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.python}"
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -73,9 +82,21 @@ class Environment:
     image: str
     #: True when nothing was installed this run: every install step was replayed
     cached: bool
+    ok: bool = True
+    #: why it could not be built (with ``log``: the installer's output)
+    error: str = ""
+    log: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"python": self.python, "image": self.image, "cached": self.cached}
+        data: dict[str, Any] = {
+            "python": self.python,
+            "image": self.image,
+            "cached": self.cached,
+            "ok": self.ok,
+        }
+        if not self.ok:
+            data["error"] = self.error
+        return data
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,14 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(self.tools)
+        return all(self.tools) and all(e.ok for e in self.environments)
+
+    @property
+    def nothing_ran(self) -> bool:
+        """No tool could run at all (every environment failed): exit code 3, not 1."""
+        return (bool(self.tools) and all(t.status is Status.ERROR for t in self.tools)) or (
+            not self.tools and any(not e.ok for e in self.environments)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,20 +145,48 @@ def parse_junit(path: Path) -> TestCounts | None:
     return TestCounts(tests - failures - errors - skipped, failures, skipped, errors)
 
 
+def read_environment(out_dir: Path, python: str, image: str, *, cached: bool) -> Environment:
+    """What the install step of ``python`` recorded (see _container/install.py)."""
+    env_dir = out_dir / "environments" / python
+    try:
+        status = json.loads((env_dir / "status.json").read_text(encoding="utf-8"))
+        ok = bool(status["ok"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return Environment(
+            python, image, cached, ok=False, error="the install step recorded no outcome"
+        )
+    if ok:
+        return Environment(python, image, cached)
+    try:
+        log = (env_dir / "install.log").read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        log = ""
+    return Environment(
+        python, image, cached, ok=False, error="installing the dependencies failed", log=log
+    )
+
+
 def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
     """One tool's exported result; a missing or unreadable status counts as a failure."""
-    tool_dir = out_dir / run.name
+    tool_dir = out_dir / run.name / run.python
+    env_error = False
     try:
         status = json.loads((tool_dir / "status.json").read_text(encoding="utf-8"))
+        env_error = isinstance(status, dict) and bool(status.get("environment_error"))
         exit_code = int(status["exit_code"])
         duration = float(status["duration_s"])
     except (OSError, ValueError, KeyError, TypeError):
         exit_code, duration = -1, 0.0
+    if env_error:
+        return ToolResult(run.name, run.kind, run.python, Status.ERROR, exit_code, 0.0, cached, "")
     try:
         output = (tool_dir / "output").read_bytes().decode("utf-8", errors="replace")
     except OSError:
         output = "devbox: the tool step exported no output.\n"
     tests = parse_junit(tool_dir / "junit.xml") if run.junit else None
+    junit_xml = None
+    if tests is not None:
+        junit_xml = (tool_dir / "junit.xml").read_text(encoding="utf-8", errors="replace")
     return ToolResult(
         name=run.name,
         kind=run.kind,
@@ -141,4 +197,5 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         cached=cached,
         output=output,
         tests=tests,
+        junit_xml=junit_xml,
     )

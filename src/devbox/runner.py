@@ -15,13 +15,13 @@ from pathlib import Path
 from rich.console import Console
 
 from devbox import config as config_mod
-from devbox import engine, report
+from devbox import engine, junit, report
 from devbox.dockerfile import Rendered, render
 from devbox.errors import BuildFailed, EnvironmentError_
 from devbox.plan import Command, Plan, make_plan
 from devbox.progress import BuildProgress
-from devbox.project import inspect_project, read_pyproject
-from devbox.results import Environment, RunResult, read_result
+from devbox.project import ProjectFacts, inspect_project, read_pyproject
+from devbox.results import Environment, RunResult, read_environment, read_result
 
 
 def cache_home(env: Mapping[str, str]) -> Path:
@@ -39,18 +39,30 @@ class Options:
     cli: Mapping[str, object]
     extra_args: Sequence[str] = ()
     report_json: Path | None = None
+    junit_xml: Path | None = None
     rerun: bool = False
     verbose: bool = False
     quiet: bool = False
+    all_pythons: bool = False
 
 
-def load_plan(opts: Options, env: Mapping[str, str]) -> Plan:
+def load_config(opts: Options, env: Mapping[str, str]) -> tuple[config_mod.Config, ProjectFacts]:
     pyproject = read_pyproject(opts.project_dir)
     facts = inspect_project(opts.project_dir, pyproject)
     cfg = config_mod.load(
-        pyproject, path=opts.project_dir / "pyproject.toml", env=env, cli=opts.cli, facts=facts
+        pyproject,
+        path=opts.project_dir / "pyproject.toml",
+        env=env,
+        cli=opts.cli,
+        facts=facts,
+        all_pythons=opts.all_pythons,
     )
-    return make_plan(cfg, facts, opts.command, extra_args=opts.extra_args)
+    return cfg, facts
+
+
+def load_plan(opts: Options, env: Mapping[str, str], unavailable: Sequence[str] = ()) -> Plan:
+    cfg, facts = load_config(opts, env)
+    return make_plan(cfg, facts, opts.command, extra_args=opts.extra_args, unavailable=unavailable)
 
 
 def write_build_files(plan: Plan, rendered: Rendered, work: Path) -> tuple[Path, Path]:
@@ -71,26 +83,59 @@ def write_build_files(plan: Plan, rendered: Rendered, work: Path) -> tuple[Path,
     return dockerfile, ctx
 
 
-def _failed_last_time(state_file: Path) -> set[str]:
+def _failed_last_time(state_file: Path) -> tuple[set[str], set[str]]:
+    """Tools (``name@python``) and Python versions whose run failed last time."""
     try:
         data = json.loads(state_file.read_text(encoding="utf-8"))
-        return {str(n) for n in data.get("failed", [])}
+        return {str(n) for n in data.get("failed", [])}, {
+            str(p) for p in data.get("failed_environments", [])
+        }
     except (OSError, ValueError, AttributeError):
-        return set()
+        return set(), set()
+
+
+def missing_images(cfg: config_mod.Config) -> dict[str, str]:
+    """With several versions, find base images that cannot be had, before the build.
+
+    BuildKit cancels the whole build when one FROM cannot be resolved; checking first lets
+    the other versions run (a missing one is reported as that version's environment error).
+    One version needs no check: the build itself says so, with the same message.
+    """
+    missing: dict[str, str] = {}
+    if len(cfg.python) < 2:
+        return missing
+    for python in cfg.python:
+        image = cfg.image_for(python)
+        if engine.run_command(["docker", "image", "inspect", image]).returncode == 0:
+            continue
+        pulled = engine.run_command(["docker", "pull", "-q", image], timeout=600)
+        if pulled.returncode != 0:
+            missing[python] = (pulled.stderr.strip().splitlines() or ["not found"])[-1]
+    return missing
 
 
 def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
-    plan = load_plan(opts, env)
+    cfg, facts = load_config(opts, env)
+    missing = missing_images(cfg)
+    if len(missing) == len(cfg.python):
+        python, why = next(iter(missing.items()))
+        raise BuildFailed(_missing_image_message(cfg.image_for(python), why))
+    plan = make_plan(
+        cfg, facts, opts.command, extra_args=opts.extra_args, unavailable=list(missing)
+    )
     rendered = render(plan)
 
     work = cache_home(env) / "projects" / f"{plan.project.root.name}-{plan.project_key}"
     dockerfile, ctx = write_build_files(plan, rendered, work)
     state_file = work / "state.json"
-    # BuildKit caches a failing tool's step too (it exits 0 by design): bust the steps of
-    # tools that failed last time, so they run again; passing ones replay instantly.
-    rerun = {r.name for r in plan.tools} if opts.rerun else _failed_last_time(state_file)
+    # BuildKit caches a failing step too (tool and install steps exit 0 by design): bust the
+    # steps that failed last time, so they run again; passing ones replay instantly.
+    failed_tools, failed_envs = _failed_last_time(state_file)
+    if opts.rerun:
+        failed_tools = {r.key for r in plan.tools}
     nonce = uuid.uuid4().hex
-    build_args = {r.rerun_arg: nonce for r in plan.tools if r.name in rerun}
+    build_args = {r.rerun_arg: nonce for r in plan.tools if r.key in failed_tools}
+    build_args.update({e.rerun_arg: nonce for e in plan.environments if e.python in failed_envs})
 
     work_out = Path(tempfile.mkdtemp(prefix="out-", dir=work))
     try:
@@ -101,8 +146,7 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
             output=work_out,
             build_args=build_args,
         )
-        progress = BuildProgress({r.stage: r.name for r in plan.tools})
-        build_env = dict(env)
+        progress = BuildProgress({r.stage: r.key for r in plan.tools})
         with report.LiveView(console, plan.tools, quiet=opts.quiet) as view:
             view.update(progress.tools)
 
@@ -110,7 +154,7 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
                 if progress.feed(line, time.monotonic()):
                     view.update(progress.tools)
 
-            rc = engine.stream_build(argv, on_line, build_env)
+            rc = engine.stream_build(argv, on_line, dict(env))
             view.update(progress.tools)
         if rc != 0:
             if not progress.vertexes:
@@ -118,37 +162,84 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
                 # set-up pays for no checks (the docker SDK import alone costs ~0.2 s).
                 engine.probe(env)
             raise _build_error(plan, progress)
+        environments = [
+            read_environment(work_out, e.python, e.image, cached=progress.stage_cached(e.stage))
+            for e in plan.environments
+        ]
+        environments += [
+            Environment(
+                p,
+                cfg.image_for(p),
+                cached=False,
+                ok=False,
+                error=_missing_image_message(cfg.image_for(p), why),
+            )
+            for p, why in missing.items()
+        ]
         result = RunResult(
             tuple(
-                read_result(work_out, r, cached=progress.tools[r.name].state == "cached")
+                read_result(work_out, r, cached=progress.tools[r.key].state == "cached")
                 for r in plan.tools
             ),
             context_bytes=progress.context_bytes,
-            environments=(
-                Environment(plan.python, plan.base_image, progress.stage_cached("test-base")),
-            ),
+            environments=tuple(sorted(environments, key=lambda e: cfg.python.index(e.python))),
         )
     finally:
         shutil.rmtree(work_out, ignore_errors=True)
 
-    failed = [t.name for t in result.tools if not t]
-    state_file.write_text(json.dumps({"failed": failed}) + "\n", encoding="utf-8")
+    state = {
+        "failed": [t.key for t in result.tools if not t],
+        "failed_environments": [e.python for e in result.environments if not e.ok],
+    }
+    state_file.write_text(json.dumps(state) + "\n", encoding="utf-8")
+
+    if result.nothing_ran:
+        # Every environment failed: that is the error (exit 3), as for a single version.
+        bad = next(e for e in result.environments if not e.ok)
+        raise BuildFailed(_environment_message(plan, bad), detail=_tail(bad.log))
 
     cwd = Path(env.get("PWD") or os.getcwd())
+    for bad in (e for e in result.environments if not e.ok):
+        report.print_environment_error(console, _environment_message(plan, bad), _tail(bad.log))
     if opts.verbose:
         report.print_outputs(console, result, plan.project.root, cwd)
     else:
         report.print_failures(console, result, plan.project.root, cwd)
     report.print_summary(console, result)
-    if opts.report_json is not None:
-        replaced = opts.report_json.exists()
-        report.write_json(opts.report_json, result)
-        console.print(
-            f"devbox: {'replaced' if replaced else 'wrote'} {opts.report_json}",
-            highlight=False,
-            markup=False,
-        )
+    for path, write in ((opts.report_json, report.write_json), (opts.junit_xml, junit.write)):
+        if path is not None:
+            replaced = path.exists()
+            write(path, result)
+            console.print(
+                f"devbox: {'replaced' if replaced else 'wrote'} {path}",
+                highlight=False,
+                markup=False,
+            )
     return result
+
+
+def _tail(log: str, lines: int = 60) -> str:
+    return "\n".join(log.rstrip().splitlines()[-lines:])
+
+
+def _missing_image_message(image: str, why: str) -> str:
+    return (
+        f"the base image {image} is not available: it is not in the engine's image store and "
+        f"could not be pulled ({why.strip()}). Pull or build it first, or set base-image (or "
+        "DEVBOX_BASE_IMAGE) to an image you have."
+    )
+
+
+def _environment_message(plan: Plan, env: Environment) -> str:
+    if env.log:
+        return (
+            f"installing the dependencies failed (Python {env.python}, installer {plan.installer}, "
+            f"base image {env.image}). The installer's output is below; fix the requirement "
+            "named there (pyproject dependencies, extras, groups, requirements or packages)."
+        )
+    return (
+        env.error if env.error.startswith("the base image") else f"Python {env.python}: {env.error}"
+    )
 
 
 def _build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
@@ -159,17 +250,14 @@ def _build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
     logs = bytes(v.logs).decode("utf-8", errors="replace")
     log_tail = "\n".join(logs.rstrip().splitlines()[-60:])
     step = v.name.split("] ", 1)[-1]
-    if step.startswith("load metadata for") or (v.stage == "test-base" and step.startswith("FROM")):
+    in_base = (v.stage or "").startswith("test-base")
+    if step.startswith("load metadata for") or (in_base and step.startswith("FROM")):
+        image = step.removeprefix("load metadata for ").removeprefix("FROM ").split()[0]
+        return BuildFailed(_missing_image_message(image, v.error))
+    if in_base:
         return BuildFailed(
-            f"the base image {plan.base_image} is not available: it is not in the engine's image "
-            f"store and could not be pulled ({v.error.strip()}). Pull or build it first, or set "
-            "base-image (or DEVBOX_BASE_IMAGE) to an image you have.",
-        )
-    if v.stage == "test-base":
-        return BuildFailed(
-            f"installing the dependencies failed (Python {plan.python}, installer {plan.installer}, "
-            f"base image {plan.base_image}). The installer's output is below; fix the requirement "
-            "named there (pyproject dependencies, extras, groups, requirements or packages).",
+            f"preparing the environment failed in step {step!r} (installer {plan.installer}). "
+            "Its output is below.",
             detail=log_tail,
         )
     if "failed to compute cache key" in v.error or "not found" in v.error:

@@ -29,6 +29,8 @@ class Tool:
     env: Mapping[str, str] = field(default_factory=dict)
     #: the tool writes a JUnit XML report (pytest): devbox adds the flags and reads the counts
     junit: bool = False
+    #: results depend on the interpreter: with several Python versions, run once per version
+    per_python: bool = False
 
 
 BUILTIN: dict[str, Tool] = {
@@ -55,8 +57,16 @@ BUILTIN: dict[str, Tool] = {
             ("pylint", "--recursive=y", "."),
             ("pylint",),
             {"PYLINTHOME": f"{CACHE}/pylint"},
+            per_python=True,  # it infers from the running interpreter's standard library
         ),
-        Tool("mypy", "lint", ("mypy", "."), ("mypy",), {"MYPY_CACHE_DIR": f"{CACHE}/mypy"}),
+        Tool(
+            "mypy",
+            "lint",
+            ("mypy", "."),
+            ("mypy",),
+            {"MYPY_CACHE_DIR": f"{CACHE}/mypy"},
+            per_python=True,
+        ),
         Tool(
             "black",
             "lint",
@@ -72,6 +82,7 @@ BUILTIN: dict[str, Tool] = {
             ("pytest",),
             {"COVERAGE_FILE": f"{CACHE}/coverage"},
             junit=True,
+            per_python=True,
         ),
     )
 }

@@ -17,14 +17,39 @@ UV_VENV = "/opt/devbox/uv"
 WORKDIR = "/src"
 
 
+ENV_DIR = "/opt/devbox/env"
+LOG = None  # the install log, while `deps` runs
+
+
+class Failed(Exception):
+    pass
+
+
 def run(cmd: "list[str]", **kw: "Any") -> None:
-    print("devbox-install: $ " + " ".join(cmd), flush=True)
-    rc = subprocess.call(cmd, **kw)
+    say("$ " + " ".join(cmd))
+    if LOG is None:
+        rc = subprocess.call(cmd, **kw)
+    else:  # tee: the build log shows it live, the file keeps it for devbox's report
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+        assert proc.stdout is not None
+        for chunk in iter(lambda: proc.stdout.read(8192), b""):  # type: ignore[union-attr]
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+            LOG.write(chunk)
+        rc = proc.wait()
     if rc != 0:
-        print(
-            "devbox-install: command failed with exit code %d: %s" % (rc, " ".join(cmd)), flush=True
-        )
-        sys.exit(rc)
+        say("command failed with exit code %d: %s" % (rc, " ".join(cmd)))
+        if LOG is None:
+            sys.exit(rc)
+        raise Failed(rc)
+
+
+def say(message: str) -> None:
+    line = "devbox-install: %s\n" % message
+    sys.stdout.write(line)
+    sys.stdout.flush()
+    if LOG is not None:
+        LOG.write(line.encode())
 
 
 def bootstrap(installer: str) -> None:
@@ -108,18 +133,36 @@ def write_script(script: str, target: str) -> None:
     os.chmod(dest, 0o755)
 
 
-def deps() -> None:
+def deps(python: str) -> None:
+    """Install, and record the outcome in ENV_DIR; exit 0 either way.
+
+    One Python version's failure must not cancel the others' builds (BuildKit cancels every
+    step when one fails): devbox reads status.json and reports an environment error.
+    """
+    global LOG
+    os.makedirs(ENV_DIR, exist_ok=True)
+    status = {"python": python, "ok": True, "exit_code": 0}
+    with open(os.path.join(ENV_DIR, "install.log"), "wb") as LOG:
+        try:
+            install(python)
+        except Failed as exc:
+            status.update(ok=False, exit_code=exc.args[0])
+    LOG = None
+    with open(os.path.join(ENV_DIR, "status.json"), "w") as f:
+        json.dump(status, f)
+
+
+def install(python: str) -> None:
     with open("/devbox/install/install.json") as f:
         spec = json.load(f)
     have = venv_python_version()
-    if have != spec["python"]:
-        print(
-            "devbox-install: the base image has Python %s, but Python %s was asked for. "
-            'Use a base image with Python %s (put {python} in base-image) or set python = "%s".'
-            % (have, spec["python"], spec["python"], have),
-            flush=True,
+    if have != python:
+        say(
+            "the base image has Python %s, but Python %s was asked for. Use a base image with "
+            'Python %s (put {python} in base-image) or set python = "%s".'
+            % (have, python, python, have)
         )
-        sys.exit(1)
+        raise Failed(1)
     lock = spec.get("lock")
     if lock is not None:
         # The locked dependency set, without the project itself (its source is not here).
@@ -160,7 +203,7 @@ def main() -> None:
     if sys.argv[1:2] == ["bootstrap"]:
         bootstrap(sys.argv[2])
     elif sys.argv[1:2] == ["deps"]:
-        deps()
+        deps(sys.argv[2])
     else:
         sys.exit("usage: devbox_install.py bootstrap uv|pip | deps")
 

@@ -17,14 +17,24 @@ VENV = "/opt/devbox/venv"
 UV = "/opt/devbox/uv/bin/uv"
 #: printed last, so a live view knows the outcome before the export (see devbox.progress)
 MARKER = "devbox-exit-code:"
+ENV_MARKER = "devbox-environment-error"
 
 
 def main() -> int:
     with open("/devbox/tool.json") as f:
         spec = json.load(f)
     name = spec["name"]
-    out = os.path.join("/devbox/out", name)
+    python = sys.argv[1]
+    out = os.path.join("/devbox/out", name, python)
     os.makedirs(out, exist_ok=True)
+    if not environment_ok():
+        # The install step failed (devbox reports its log): there is nothing to run with.
+        with open(os.path.join(out, "status.json"), "w") as f:
+            json.dump(
+                {"name": name, "environment_error": True, "exit_code": -1, "duration_s": 0.0}, f
+            )
+        sys.stdout.write("\n%s\n" % ENV_MARKER)
+        return 0
     os.makedirs(CACHE, exist_ok=True)
     env = dict(os.environ)
     env.update(spec["env"])
@@ -45,7 +55,7 @@ def main() -> int:
                 "exit_code": rc,
                 "duration_s": round(duration, 3),
                 "command": command,
-                "python": spec["python"],
+                "python": python,
                 "kind": spec["kind"],
             },
             f,
@@ -53,6 +63,14 @@ def main() -> int:
     sys.stdout.write("\n%s %d\n" % (MARKER, rc))
     sys.stdout.flush()
     return 0
+
+
+def environment_ok() -> bool:
+    try:
+        with open("/opt/devbox/env/status.json") as f:
+            return bool(json.load(f)["ok"])
+    except (OSError, ValueError, KeyError):
+        return True  # no record: an older environment stage; let the tool tell
 
 
 def prepare(spec: "dict[str, object]", log: "object") -> int:

@@ -1,0 +1,86 @@
+"""``--junit-xml``: one JUnit file for CI, a test suite per tool and Python version.
+
+pytest's own test cases are merged in (suite renamed ``pytest[3.13]``); any other tool is one
+test case that fails with the tool's output; an environment that could not be built is a
+suite with one erroring case.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from devbox.results import RunResult, Status, ToolResult
+
+
+def _suite(name: str) -> ET.Element:
+    return ET.Element("testsuite", {"name": name})
+
+
+def _finish(suite: ET.Element) -> ET.Element:
+    cases = suite.findall("testcase")
+    counts = {"tests": len(cases), "failures": 0, "errors": 0, "skipped": 0}
+    for case in cases:
+        for tag, key in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
+            if case.find(tag) is not None:
+                counts[key] += 1
+    suite.attrib.update({k: str(v) for k, v in counts.items()})
+    return suite
+
+
+def _tool_suites(tool: ToolResult) -> list[ET.Element]:
+    name = f"{tool.name}[{tool.python}]"
+    if tool.junit_xml:
+        try:
+            root = ET.fromstring(tool.junit_xml)
+        except ET.ParseError:
+            root = None
+        if root is not None:
+            suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+            for suite in suites:
+                suite.set("name", name)
+            return suites
+    suite = _suite(name)
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {"classname": f"devbox.{tool.kind}", "name": tool.name, "time": f"{tool.duration_s:.3f}"},
+    )
+    if tool.status is Status.FAILED:
+        failure = ET.SubElement(
+            case, "failure", {"message": f"{tool.name} exited with code {tool.exit_code}"}
+        )
+        failure.text = tool.output
+    elif tool.status is Status.ERROR:
+        ET.SubElement(
+            case, "error", {"message": f"the Python {tool.python} environment could not be built"}
+        )
+    return [_finish(suite)]
+
+
+def to_xml(result: RunResult) -> str:
+    root = ET.Element("testsuites", {"name": "devbox"})
+    for tool in result.tools:
+        root.extend(_tool_suites(tool))
+    for env in result.environments:
+        if env.ok:
+            continue
+        suite = _suite(f"environment[{env.python}]")
+        case = ET.SubElement(
+            suite, "testcase", {"classname": "devbox.environment", "name": env.image}
+        )
+        error = ET.SubElement(case, "error", {"message": env.error})
+        error.text = env.log
+        root.append(_finish(suite))
+    totals = {k: 0 for k in ("tests", "failures", "errors", "skipped")}
+    for suite in root.findall("testsuite"):
+        for key in totals:
+            totals[key] += int(suite.get(key, "0") or 0)
+    root.attrib.update({k: str(v) for k, v in totals.items()})
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write(path: Path, result: RunResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_xml(result), encoding="utf-8")
