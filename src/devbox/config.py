@@ -43,7 +43,7 @@ _IMAGE_RE = re.compile(
     r"(?:@sha256:[a-f0-9]{64})?$"
 )
 _TOOL_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
-_PEP508_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_PEP508_NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -231,6 +231,10 @@ class Key:
     #: how the value is spelled in an environment variable: "list" (comma-separated),
     #: "str", or "toml" (an inline TOML table)
     env_form: str = "list"
+    #: JSON Schema of the value (devbox.schema assembles the table's schema from these)
+    schema: Mapping[str, Any] = field(default_factory=dict)
+    #: how the type reads in the docs
+    type_doc: str = "list of strings"
 
     @property
     def env_var(self) -> str:
@@ -242,6 +246,48 @@ class Key:
 
 
 #: Every legal key of [tool.devbox]: one source for validation, defaults, env names and docs.
+def _strings(pattern: re.Pattern[str] | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": "string", "minLength": 1}
+    if pattern is not None:
+        item["pattern"] = pattern.pattern
+    return {"type": "array", "items": item}  # duplicates are allowed: the loader drops them
+
+
+_VERSIONS: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string", "pattern": r"^3\.[0-9]{1,2}(,3\.[0-9]{1,2})*$"},
+        {
+            "type": "array",
+            "items": {"type": "string", "pattern": _PYTHON_RE.pattern},
+            "minItems": 1,
+        },
+    ]
+}
+_TOOLS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "propertyNames": {"pattern": _TOOL_NAME_RE.pattern},
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "command": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 1,
+            },
+            "packages": _strings(),
+            "env": {
+                "type": "object",
+                "propertyNames": {"pattern": _ENV_NAME_RE.pattern},
+                "additionalProperties": {"type": "string"},
+            },
+            "per-python": {"type": "boolean"},
+        },
+    },
+}
+
+#: Every legal key of [tool.devbox]: one source for validation, defaults, env names, the JSON
+#: Schema (devbox.schema) and the reference table in docs/configuration.md.
 KEYS: dict[str, Key] = {
     k.name: k
     for k in (
@@ -251,12 +297,16 @@ KEYS: dict[str, Key] = {
             "python-candidates allowed by requires-python, else 3.12.",
             python_value,
             None,
+            schema=_VERSIONS,
+            type_doc="string or list of strings",
         ),
         Key(
             "python-candidates",
             "Versions `--all-pythons` chooses from (those requires-python allows).",
             python_value,
             PYTHON_CANDIDATES,
+            schema=_VERSIONS,
+            type_doc="string or list of strings",
         ),
         Key(
             "base-image",
@@ -264,6 +314,8 @@ KEYS: dict[str, Key] = {
             image_value,
             "python:{python}-slim",
             env_form="str",
+            schema={"type": "string", "pattern": _IMAGE_RE.pattern, "maxLength": 255},
+            type_doc="string",
         ),
         Key(
             "installer",
@@ -271,47 +323,71 @@ KEYS: dict[str, Key] = {
             installer_value,
             "uv",
             env_form="str",
+            schema={"enum": ["uv", "pip"]},
+            type_doc='"uv" or "pip"',
         ),
         Key(
             "extras",
             "[project.optional-dependencies] names to install.",
             _string_list(_pep508_name, "extra names"),
             (),
+            schema=_strings(_PEP508_NAME_RE),
         ),
         Key(
             "groups",
             "[dependency-groups] (PEP 735) names to install.",
             _string_list(_pep508_name, "group names"),
             (),
+            schema=_strings(_PEP508_NAME_RE),
         ),
         Key(
             "requirements",
             "Requirement files to install (paths in the project).",
             _string_list(_relative_path, "paths relative to the project"),
             (),
+            schema=_strings(_PATH_RE),
+            type_doc="list of paths",
         ),
         Key(
             "packages",
             "Extra requirement strings to install.",
             _string_list(_requirement, "requirement strings"),
             (),
+            schema=_strings(re.compile(r"^[^-\s]")),
+            type_doc="list of requirement strings",
         ),
-        Key("lint", "Tools `devbox lint` runs.", _string_list(_tool_name, "tool names"), ("ruff",)),
         Key(
-            "test", "Tools `devbox test` runs.", _string_list(_tool_name, "tool names"), ("pytest",)
+            "lint",
+            "Tools `devbox lint` runs.",
+            _string_list(_tool_name, "tool names"),
+            ("ruff",),
+            schema=_strings(_TOOL_NAME_RE),
+            type_doc="list of tool names",
+        ),
+        Key(
+            "test",
+            "Tools `devbox test` runs.",
+            _string_list(_tool_name, "tool names"),
+            ("pytest",),
+            schema=_strings(_TOOL_NAME_RE),
+            type_doc="list of tool names",
         ),
         Key(
             "tools",
-            "Tool definitions and overrides: command, packages, env.",
+            "Tool definitions and overrides: command, packages, env, per-python.",
             tools_value,
             {},
             env_form="toml",
+            schema=_TOOLS_SCHEMA,
+            type_doc="table of tool tables",
         ),
         Key(
             "exclude",
             "Extra patterns (.dockerignore syntax) kept out of the build context.",
             _string_list(_pattern, "patterns"),
             (),
+            schema=_strings(),
+            type_doc="list of patterns",
         ),
     )
 }
