@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,7 +162,7 @@ class Row:
 
 
 def fmt_s(x: float) -> str:
-    return f"{x:.2f} s"
+    return f"{x * 1000:.0f} ms" if x < 0.1 else f"{x:.2f} s"
 
 
 class Bench:
@@ -352,9 +353,12 @@ class Bench:
         devbox_t, naive_t, devbox_rest, naive_rest = [], [], [], []
         report = self.work / "deps.json"
         try:
-            for i in range(self.reps):
-                # one new dependency; a different specifier each time, so every run is a change
-                pyproject.write_text(add_dependency(original, f"six>=1.{10 + i}"))
+            for _ in range(self.reps):
+                # One new dependency, spelled differently every time (an exclusion of a version
+                # that does not exist): a real change for both sides, never an earlier run's
+                # cached layer.
+                unique = f"six>=1.10,!=0.{uuid.uuid4().int % 10**12}"
+                pyproject.write_text(add_dependency(original, unique))
                 t = self.run_devbox("test", "-q", "--report-json", str(report))
                 devbox_t.append(t)
                 tests_s = json.loads(report.read_text())["tools"][0]["duration_s"]
@@ -491,13 +495,16 @@ class Bench:
     # 6
     def startup(self) -> None:
         self.log("CLI start-up")
-        n = max(self.reps * 4, 20)
+        n = max(self.reps * 10, 50)
         py = [sys.executable]
         script = Path(sys.executable).parent / "devbox"  # the console script users run
         cli = [str(script)] if script.exists() else self.devbox
-        base = median([timed([*py, "-c", "pass"], self.project, self.env) for _ in range(n)])
-        helps = median([timed([*cli, "--help"], self.project, self.env) for _ in range(n)])
-        dockerfile = median([timed([*cli, "dockerfile"], self.project, self.env) for _ in range(n)])
+        samples: dict[str, list[float]] = {"base": [], "help": [], "dockerfile": []}
+        for _ in range(n):  # interleaved, so drift on the machine hits all three alike
+            samples["base"].append(timed([*py, "-c", "pass"], self.project, self.env))
+            samples["help"].append(timed([*cli, "--help"], self.project, self.env))
+            samples["dockerfile"].append(timed([*cli, "dockerfile"], self.project, self.env))
+        base, helps, dockerfile = (median(samples[k]) for k in ("base", "help", "dockerfile"))
         self.rows.append(
             Row(
                 "6. `devbox --help`",
@@ -547,7 +554,7 @@ def render(rows: list[Row], notes: list[str], reps: int, description: str, comma
         )
     head = [
         f"Measured {datetime.date.today().isoformat()} with `{command}`: "
-        f"medians of {reps} runs (start-up: of {max(reps * 4, 20)}).",
+        f"medians of {reps} runs (start-up: of {max(reps * 10, 50)}, interleaved).",
         "",
         f"Machine: {platform.platform()}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}; "
         f"Docker Engine {server}; {buildx}. Base image `{IMAGE.replace('{python}', PYTHON)}`; "

@@ -617,3 +617,16 @@ def test_write_json(tmp_path: Path) -> None:
     # overwriting works too
     write_json(path, RunResult((result("ruff", Status.PASSED),)))
     assert json.loads(path.read_text(encoding="utf-8"))["ok"] is True
+
+
+def test_frames_from_the_images_venv_are_not_shown_as_host_paths(tmp_path: Path) -> None:
+    text = (
+        '  File "/opt/devbox/venv/lib/python3.11/site-packages/attr/_make.py", line 5, in f\n'
+        '  File "/src/tests/test_x.py", line 3, in test\n'
+        "/opt/devbox/venv/bin/python: error\n"
+    )
+    out = rewrite_paths(text, tmp_path, tmp_path)
+    assert '"<devbox venv>/attr/_make.py"' in out
+    assert '"tests/test_x.py"' in out
+    assert "<devbox venv>/bin/python: error" in out
+    assert "/opt/devbox" not in out

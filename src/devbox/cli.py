@@ -171,6 +171,96 @@ def dockerfile(
     click.echo(rendered.dockerignore if ignore else rendered.dockerfile, nl=False)
 
 
+@cli.command("init")
+@click.option("--force", is_flag=True, help="Replace an existing [tool.devbox] table.")
+@click.option("--dry-run", is_flag=True, help="Print the proposed table; write nothing.")
+@click.pass_context
+def init_command(ctx: click.Context, /, force: bool, dry_run: bool) -> None:
+    """Inspect the project and write a commented [tool.devbox] table into pyproject.toml."""
+    from devbox.init import init
+
+    given = ctx.obj.get("project")
+    project_dir = Path(given).resolve() if given else Path.cwd()
+    result = init(project_dir, force=force, dry_run=dry_run)
+    if dry_run:
+        click.echo(result.text, nl=not result.text.endswith("\n"))
+        return
+    action = "replaced [tool.devbox] in" if result.replaced else "added [tool.devbox] to"
+    click.echo(f"devbox: {action} {result.path}:\n")
+    click.echo(result.text, nl=not result.text.endswith("\n"))
+
+
+@cli.command()
+@click.option(
+    "--python", "python", metavar="VERSION", help="Which Python version's images to check."
+)
+@click.pass_context
+def doctor(ctx: click.Context, /, python: str | None) -> None:
+    """Check the docker client, engine, buildx, base images, disk and network; explain fixes."""
+    from rich.text import Text
+
+    from devbox import doctor as doctor_mod
+    from devbox.errors import EXIT_ENVIRONMENT
+    from devbox.runner import Options, load_config
+
+    images: list[str] = []
+    try:
+        opts = Options(
+            project_dir=_project_dir(ctx),
+            command="check",
+            cli={"python": python, "base-image": None},
+        )
+        cfg, _ = load_config(opts, os.environ)
+        images = [cfg.image_for(p) for p in cfg.python]
+    except DevboxError as exc:  # no project here: check the engine anyway
+        click.echo(
+            f"devbox: no project configuration to check images for ({exc.message})", err=True
+        )
+    console = _console()
+    checks = doctor_mod.run_checks(os.environ, images)
+    marks = {
+        "ok": ("ok  ", "green"),
+        "warn": ("warn", "yellow"),
+        "fail": ("FAIL", "bold red"),
+        "info": ("info", "cyan"),
+    }
+    for check in checks:
+        mark, style = marks[check.level.value]
+        line = Text(f"[{mark}] ", style=style) + Text(f"{check.name}: {check.detail}")
+        console.print(line)
+        if check.fix:
+            console.print(Text(f"       fix: {check.fix}"))
+    ok = doctor_mod.can_run(checks)
+    console.print(Text("devbox: a run can work here" if ok else "devbox: a run cannot work here yet (see FAIL above)",
+                       style="green" if ok else "bold red"))  # fmt: skip
+    ctx.exit(EXIT_OK if ok else EXIT_ENVIRONMENT)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.option("--python", "python", metavar="VERSION", help="Python version of the shell's image.")
+@click.option(
+    "--base-image", metavar="REF", help="Base image; {python} is replaced by the version."
+)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def shell(
+    ctx: click.Context, /, python: str | None, base_image: str | None, command: tuple[str, ...]
+) -> None:
+    """A shell in the project's dependency image, the project mounted read-write at /src.
+
+    With a command after --, run just that: devbox shell -- pytest -q
+    """
+    from devbox import shell as shell_mod
+    from devbox.runner import Options
+
+    opts = Options(
+        project_dir=_project_dir(ctx),
+        command="check",
+        cli={"python": python, "base-image": base_image},
+    )
+    shell_mod.shell(opts, os.environ, command, _console(stderr=True))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: map outcomes to exit codes (0 ok, 1 tools failed, 2 config, 3 env, 130 ^C)."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

@@ -60,8 +60,8 @@ def docker_endpoint(env: Mapping[str, str]) -> str:
     return host or "unix:///var/run/docker.sock"
 
 
-def probe(env: Mapping[str, str]) -> EngineInfo:
-    """Check that an engine answers and buildx is new enough; raise EngineUnavailable if not."""
+def probe_engine(env: Mapping[str, str]) -> tuple[str, str]:
+    """(endpoint, server version) of the engine the docker CLI would use; EngineUnavailable if none."""
     if shutil.which("docker") is None:
         run_command(["docker"])  # raises the "not found" error
     endpoint = docker_endpoint(env)
@@ -79,6 +79,12 @@ def probe(env: Mapping[str, str]) -> EngineInfo:
             f"no Docker engine answers at {endpoint} ({_short(exc)}). Start Docker Desktop or the "
             "docker service; on a Debian host without one, run scripts/provision-engine.sh as root."
         ) from None
+    return endpoint, server
+
+
+def probe(env: Mapping[str, str]) -> EngineInfo:
+    """Check that an engine answers and buildx is new enough; raise EngineUnavailable if not."""
+    endpoint, server = probe_engine(env)
     proc = run_command(["docker", "buildx", "version"])
     version = _version_tuple(proc.stdout)
     if proc.returncode != 0 or not version:
@@ -104,24 +110,21 @@ def build_argv(
     dockerfile: Path,
     context: Path,
     devbox_context: Path,
-    output: Path,
+    output: Path | None,
     build_args: Mapping[str, str],
     target: str = "results",
+    tag: str | None = None,
 ) -> list[str]:
+    """``output``: export the target's files there; else load the image as ``tag``."""
+    destination = (
+        ["--output", f"type=local,dest={output}"]
+        if output is not None
+        else ["--load", "--tag", str(tag)]
+    )
     argv = [
-        "docker",
-        "buildx",
-        "build",
-        "--progress=rawjson",
-        "--target",
-        target,
-        "--output",
-        f"type=local,dest={output}",
-        "--file",
-        str(dockerfile),
-        "--build-context",
-        f"devbox={devbox_context}",
-    ]
+        "docker", "buildx", "build", "--progress=rawjson", "--target", target, *destination,
+        "--file", str(dockerfile), "--build-context", f"devbox={devbox_context}",
+    ]  # fmt: skip
     for key, value in sorted(build_args.items()):
         argv += ["--build-arg", f"{key}={value}"]
     argv.append(str(context))
@@ -129,7 +132,7 @@ def build_argv(
 
 
 def stream_build(
-    argv: Sequence[str], on_line: Callable[[str], None], env: Mapping[str, str]
+    argv: Sequence[str], on_line: Callable[[str], object], env: Mapping[str, str]
 ) -> int:
     """Run a build, feeding each stderr line (rawjson progress) to ``on_line``.
 

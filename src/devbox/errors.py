@@ -51,3 +51,4 @@ class Interrupted(DevboxError):
 # Exit codes that are not exceptions.
 EXIT_OK = 0
 EXIT_TOOLS_FAILED = 1
+EXIT_ENVIRONMENT = 3

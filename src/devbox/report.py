@@ -32,6 +32,12 @@ _STYLES = {
 
 # A container path: /src or /src/... not preceded by a path character.
 _CONTAINER_PATH = re.compile(r"(?<![\w.~/-])" + re.escape(WORKDIR) + r"(/[^\s:'\"(),]*)?(?![\w.-])")
+# Installed packages exist only in the image: not clickable host paths, say so.
+_IMAGE_PATHS = (
+    (re.compile(r"/opt/devbox/(?:venv|uv)/lib/python\d+\.\d+/site-packages/"), "<devbox venv>/"),
+    (re.compile(r"/opt/devbox/venv/"), "<devbox venv>/"),
+    (re.compile(r"/opt/devbox/"), "<devbox>/"),
+)
 # "path/to/file.py:12" at the start of a line (ruff, flake8, mypy, pylint style).
 _LEADING_PATH = re.compile(r"^([\w.][\w./-]*):(\d+)", re.MULTILINE)
 
@@ -57,6 +63,8 @@ def rewrite_paths(text: str, project_root: Path, cwd: Path) -> str:
             return m.group(0)
 
         text = _LEADING_PATH.sub(rebase, text)
+    for pattern, label in _IMAGE_PATHS:
+        text = pattern.sub(label, text)
     # After the relative pass, which never matches an absolute path: nothing is re-based twice.
     return _CONTAINER_PATH.sub(lambda m: host(m.group(1) or ""), text)
 

@@ -161,7 +161,7 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
                 # Nothing was solved: diagnose the engine and buildx only now, so a working
                 # set-up pays for no checks (the docker SDK import alone costs ~0.2 s).
                 engine.probe(env)
-            raise _build_error(plan, progress)
+            raise build_error(plan, progress)
         environments = [
             read_environment(work_out, e.python, e.image, cached=progress.stage_cached(e.stage))
             for e in plan.environments
@@ -242,7 +242,7 @@ def _environment_message(plan: Plan, env: Environment) -> str:
     )
 
 
-def _build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
+def build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
     v = progress.failed_vertex()
     tail = "\n".join(progress.text_lines[-5:])
     if v is None:

@@ -1,0 +1,188 @@
+"""``devbox doctor``: check everything a run needs, and say how to fix what is missing.
+
+Each check is a small function returning :class:`Check` results; nothing here changes the
+machine. Exit 0 only when a run can work (no check failed; warnings are allowed).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from devbox import engine
+from devbox.errors import DevboxError
+
+MIN_FREE_GB = 2.0
+WARN_FREE_GB = 10.0
+
+
+class Level(enum.Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: Level
+    detail: str
+    fix: str = ""
+
+
+@dataclass
+class Context:
+    env: Mapping[str, str]
+    images: list[str]
+    endpoint: str = ""
+    server_version: str = ""
+    engine_up: bool = False
+
+
+def _version(text: str) -> tuple[int, ...]:
+    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+    return tuple(int(g) for g in m.groups() if g is not None) if m else ()
+
+
+def check_client(ctx: Context) -> Iterator[Check]:
+    if shutil.which("docker") is None:
+        yield Check("docker client", Level.FAIL, "not found on PATH",
+                    "install Docker Desktop, or your distribution's docker CLI; on a Debian host "
+                    "without one, run scripts/provision-engine.sh as root")  # fmt: skip
+        return
+    out = engine.run_command(["docker", "version", "--format", "{{.Client.Version}}"])
+    yield Check("docker client", Level.OK, out.stdout.strip() or "present")
+
+
+def check_engine(ctx: Context) -> Iterator[Check]:
+    if shutil.which("docker") is None:
+        return
+    try:
+        info = engine.probe_engine(ctx.env)
+    except DevboxError as exc:
+        yield Check("engine", Level.FAIL, exc.message.split(". ", 1)[0],
+                    "start Docker Desktop or the docker service (or point DOCKER_HOST / the docker "
+                    "context at a running engine); on a Debian host, scripts/provision-engine.sh")  # fmt: skip
+        return
+    ctx.engine_up, ctx.endpoint, ctx.server_version = True, info[0], info[1]
+    level = Level.OK if _version(info[1])[:1] >= (23,) else Level.FAIL
+    fix = (
+        ""
+        if level is Level.OK
+        else "devbox needs Docker Engine >= 23 (RUN --mount in the built-in frontend)"
+    )
+    yield Check("engine", level, f"Docker Engine {info[1]} at {info[0]}", fix)
+
+
+def check_buildx(ctx: Context) -> Iterator[Check]:
+    if not ctx.engine_up:
+        return
+    proc = engine.run_command(["docker", "buildx", "version"])
+    version = _version(proc.stdout)
+    if proc.returncode != 0 or not version:
+        yield Check("buildx", Level.FAIL, "the buildx plugin is missing",
+                    "install docker-buildx (Docker Desktop ships it) or run scripts/provision-engine.sh")  # fmt: skip
+        return
+    text = ".".join(map(str, version))
+    if version[:2] < engine.MIN_BUILDX:
+        yield Check(
+            "buildx",
+            Level.FAIL,
+            f"{text} is too old",
+            "devbox needs buildx >= 0.12 (--progress=rawjson)",
+        )
+        return
+    yield Check("buildx", Level.OK, text)
+    inspect = engine.run_command(["docker", "buildx", "inspect"])
+    m = re.search(r"BuildKit version:\s*(\S+)", inspect.stdout)
+    reported = m.group(1) if m else "unknown"
+    if (
+        _version(reported)
+        and _version(reported) not in {(0, 0, 0)}
+        and _version(reported)[:2] < (0, 11)
+    ):
+        yield Check(
+            "BuildKit", Level.FAIL, reported, "upgrade the engine: devbox needs BuildKit >= 0.11"
+        )
+    else:
+        note = (
+            ""
+            if _version(reported)[:2] >= (0, 11)
+            else f" (embedded in Docker Engine {ctx.server_version})"
+        )
+        yield Check("BuildKit", Level.OK, f"{reported}{note}")
+
+
+def check_images(ctx: Context) -> Iterator[Check]:
+    if not ctx.engine_up:
+        return
+    for image in ctx.images:
+        if engine.run_command(["docker", "image", "inspect", image]).returncode == 0:
+            yield Check(f"base image {image}", Level.OK, "present in the engine")
+            continue
+        remote = engine.run_command(
+            ["docker", "buildx", "imagetools", "inspect", image], timeout=30
+        )
+        if remote.returncode == 0:
+            yield Check(
+                f"base image {image}",
+                Level.OK,
+                "not local yet; the registry has it (pulled on first run)",
+            )
+        else:
+            why = (remote.stderr.strip().splitlines() or ["unreachable"])[-1][:160]
+            yield Check(f"base image {image}", Level.FAIL, f"not local, and not pullable ({why})",
+                        f"`docker pull {image}` on a connected machine, build it, or set base-image "
+                        "(DEVBOX_BASE_IMAGE) to an image the engine has")  # fmt: skip
+
+
+def check_disk(ctx: Context) -> Iterator[Check]:
+    if not ctx.engine_up:
+        return
+    root = engine.run_command(["docker", "info", "--format", "{{.DockerRootDir}}"]).stdout.strip()
+    if not root or not Path(root).exists():
+        yield Check(
+            "disk",
+            Level.INFO,
+            f"Docker root {root or '?'} is not on this machine (a VM or remote engine)",
+        )
+        return
+    free = shutil.disk_usage(root).free / 1024**3
+    level = Level.FAIL if free < MIN_FREE_GB else Level.WARN if free < WARN_FREE_GB else Level.OK
+    fix = "" if level is Level.OK else "free space, or prune BuildKit's cache: docker builder prune"
+    yield Check("disk", level, f"{free:.1f} GB free under {root}", fix)
+
+
+def check_network(ctx: Context) -> Iterator[Check]:
+    proxies = [
+        k for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy") if ctx.env.get(k)
+    ]
+    bundles = [k for k in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT") if ctx.env.get(k)]
+    if proxies:
+        yield Check("proxy", Level.INFO, f"{', '.join(proxies)} set here",
+                    "builds use the engine's own proxy settings: configure the Docker daemon (or "
+                    "Docker Desktop's proxy settings) with the same values")  # fmt: skip
+    if bundles:
+        yield Check("CA bundle", Level.WARN,
+                    f"{', '.join(bundles)} set here: a TLS-intercepting proxy is likely",
+                    "the base image must trust that CA, or installs fail with CERTIFICATE_VERIFY_FAILED: "
+                    "use a base image with the CA added (see docs/troubleshooting.md)")  # fmt: skip
+
+
+CHECKS: list[Callable[[Context], Iterator[Check]]] = [
+    check_client, check_engine, check_buildx, check_images, check_disk, check_network,
+]  # fmt: skip
+
+
+def run_checks(env: Mapping[str, str], images: list[str]) -> list[Check]:
+    ctx = Context(dict(env), images)
+    return [c for check in CHECKS for c in check(ctx)]
+
+
+def can_run(checks: list[Check]) -> bool:
+    return not any(c.level is Level.FAIL for c in checks)

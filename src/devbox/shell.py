@@ -1,0 +1,96 @@
+"""``devbox shell``: an interactive shell (or one command) in the test-base image.
+
+The dependency stage is built and loaded into the engine's image store under a per-project
+tag, then ``docker run`` starts it with the project mounted **read-write** at /src — the
+user's explicit choice here, unlike lint/test, which never touch the tree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping, Sequence
+
+from rich.console import Console
+
+from devbox import engine
+from devbox.dockerfile import render
+from devbox.errors import UsageError
+from devbox.plan import EnvPlan, Plan, make_plan
+from devbox.progress import BuildProgress
+from devbox.runner import Options, build_error, cache_home, load_config, write_build_files
+from devbox.tools import WORKDIR
+
+#: Checks the install step's record before handing over: a failed install says so and exits 3.
+_GUARD = (
+    "if ! grep -q '\"ok\": true' /opt/devbox/env/status.json 2>/dev/null; then "
+    "cat /opt/devbox/env/install.log 2>/dev/null; "
+    'echo "devbox: the environment could not be built (the installer output is above)" >&2; exit 3; fi; '
+    'exec "$@"'
+)
+_INTERACTIVE = ["sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"]
+
+
+def image_tag(plan: Plan, env: EnvPlan) -> str:
+    name = re.sub(r"[^a-z0-9._-]", "-", plan.project.root.name.lower()).strip(".-_") or "project"
+    return f"devbox-shell/{name}-{plan.project_key}:{env.python}"
+
+
+def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) -> tuple[Plan, str]:
+    cfg, facts = load_config(opts, env_vars)
+    plan = make_plan(cfg, facts, "check")
+    environment = plan.environments[0]
+    work = cache_home(env_vars) / "projects" / f"{plan.project.root.name}-{plan.project_key}"
+    dockerfile, ctx = write_build_files(plan, render(plan), work)
+    tag = image_tag(plan, environment)
+    argv = engine.build_argv(
+        dockerfile=dockerfile, context=plan.project.root, devbox_context=ctx,
+        output=None, build_args={}, target=environment.stage, tag=tag,
+    )  # fmt: skip
+    progress = BuildProgress({})
+    console.print(
+        f"devbox: preparing {tag} (Python {environment.python})", highlight=False, markup=False
+    )
+    rc = engine.stream_build(
+        argv, lambda line: progress.feed(line, time.monotonic()), dict(env_vars)
+    )
+    if rc != 0:
+        if not progress.vertexes:
+            engine.probe(env_vars)
+        raise build_error(plan, progress)
+    return plan, tag
+
+
+def run_argv(plan: Plan, tag: str, command: Sequence[str], *, tty: bool) -> list[str]:
+    argv = ["docker", "run", "--rm", "-v", f"{plan.project.root}:{WORKDIR}", "-w", WORKDIR]
+    # Bytecode goes to /tmp, not into the tree; files created in the tree belong to the user.
+    argv += ["-e", "PYTHONPYCACHEPREFIX=/tmp/devbox-pycache"]
+    if hasattr(os, "getuid") and os.getuid() != 0:
+        argv += ["--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp"]
+    if tty:
+        argv += ["-it"]
+    elif not command:
+        argv += ["-i"]
+    return [*argv, tag, "sh", "-c", _GUARD, "devbox-shell", *(command or _INTERACTIVE)]
+
+
+def shell(
+    opts: Options, env_vars: Mapping[str, str], command: Sequence[str], console: Console
+) -> None:
+    if opts.cli.get("python") and "," in str(opts.cli["python"]):
+        raise UsageError("devbox shell takes one Python version (--python 3.12).")
+    plan, tag = build_image(opts, env_vars, console)
+    if plan.project_install == "editable":
+        console.print(
+            "devbox: the project's metadata is dynamic, so it is not installed in the image; "
+            "`pip install -e .` inside the shell installs it (into the container only).",
+            highlight=False,
+            markup=False,
+        )
+    tty = not command and sys.stdin.isatty() and sys.stdout.isatty()
+    argv = run_argv(plan, tag, command, tty=tty)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvp(argv[0], argv)  # the shell owns the terminal (and signals) from here
