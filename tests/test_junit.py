@@ -41,20 +41,57 @@ def test_pytest_cases_are_merged_under_a_versioned_suite_name() -> None:
     assert by_name["pytest[3.11]"].get("failures") == "1"
 
 
-def test_other_tools_are_one_case_failing_with_their_output() -> None:
+def test_a_failed_linter_is_one_failing_case_per_finding() -> None:
+    output = (
+        "src/a.py:1:1: F401 [*] `os` imported but unused\n"
+        "src/a.py:9:5: F841 Local variable `y` is assigned to but never used\n"
+        "Found 2 errors.\n"
+    )
     result = RunResult(
         (
-            tool("ruff", "3.11", Status.FAILED, output="a.py:1:1: F401 unused\n"),
+            tool("ruff", "3.11", Status.FAILED, output=output),
             tool("mypy", "3.11", Status.PASSED),
         )
     )
     by_name = suites(result)
-    failure = by_name["ruff[3.11]"].find("testcase/failure")
-    assert failure is not None and failure.text == "a.py:1:1: F401 unused\n"
-    assert failure.get("message") == "ruff exited with code 1"
-    assert by_name["ruff[3.11]"].get("failures") == "1"
+    cases = by_name["ruff[3.11]"].findall("testcase")
+    assert [c.get("name") for c in cases] == ["src/a.py:1", "src/a.py:9"]
+    failures = [c.find("failure") for c in cases]
+    assert [f.get("message") for f in failures if f is not None] == [
+        "`os` imported but unused [F401]",
+        "Local variable `y` is assigned to but never used [F841]",
+    ]
+    assert [f.get("type") for f in failures if f is not None] == ["F401", "F841"]
+    assert failures[0] is not None and failures[0].text == "src/a.py:1:1: error: `os` imported but unused [F401]\n"  # fmt: skip
+    assert (by_name["ruff[3.11]"].get("tests"), by_name["ruff[3.11]"].get("failures")) == ("2", "2")
+    # a linter that passed: one passing case
     assert by_name["mypy[3.11]"].find("testcase/failure") is None
     assert by_name["mypy[3.11]"].get("tests") == "1"
+    assert by_name["mypy[3.11]"].find("testcase").get("name") == "mypy"  # type: ignore[union-attr]
+
+
+def test_container_paths_in_findings_become_project_relative() -> None:
+    output = "ERROR: /src/pkg/a.py Imports are incorrectly sorted and/or formatted.\n"
+    by_name = suites(RunResult((tool("isort", "3.13", Status.FAILED, output=output),)))
+    assert [c.get("name") for c in by_name["isort[3.13]"].findall("testcase")] == ["pkg/a.py:1"]
+
+
+def test_unreadable_output_is_one_case_failing_with_the_whole_output() -> None:
+    result = RunResult((tool("ruff", "3.11", Status.FAILED, output="ruff: crashed\nsomehow\n", exit_code=2),))  # fmt: skip
+    by_name = suites(result)
+    (case,) = by_name["ruff[3.11]"].findall("testcase")
+    failure = case.find("failure")
+    assert failure is not None and failure.text == "ruff: crashed\nsomehow\n"
+    assert failure.get("message") == "ruff exited with code 2"
+    assert by_name["ruff[3.11]"].get("failures") == "1"
+
+
+def test_pytest_without_its_own_report_stays_one_case() -> None:
+    output = "tests/test_a.py:3: AssertionError\n"  # not read: pytest's cases come from its XML
+    result = RunResult((tool("pytest", "3.13", Status.FAILED, kind="test", output=output),))
+    (case,) = suites(result)["pytest[3.13]"].findall("testcase")
+    assert case.get("name") == "pytest"
+    assert case.find("failure") is not None
 
 
 def test_environment_errors_are_erroring_suites_and_totals_add_up() -> None:

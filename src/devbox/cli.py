@@ -56,6 +56,14 @@ def run_options(f: F) -> F:
             help="Write a JSON report here.",
         ),
         click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "github"]),
+            default=None,
+            help="github: also print workflow annotations (::error file=...). Default: github "
+            "when GITHUB_ACTIONS=true, else text.",
+        ),
+        click.option(
             "--junit-xml",
             type=click.Path(dir_okay=False, path_type=Path),
             help="Write a JUnit XML report here (a suite per tool and Python version).",
@@ -105,6 +113,11 @@ def _run(ctx: click.Context, command: str, extra_args: tuple[str, ...], **kw: An
         extra_args=extra_args,
         report_json=kw["report_json"],
         junit_xml=kw["junit_xml"],
+        annotations=(
+            kw["output_format"]
+            or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+        )
+        == "github",
         rerun=kw["rerun"],
         all_pythons=kw["all_pythons"],
         verbose=kw["verbose"],
@@ -169,6 +182,39 @@ def dockerfile(
     )
     rendered = render(load_plan(opts, os.environ))
     click.echo(rendered.dockerignore if ignore else rendered.dockerfile, nl=False)
+
+
+@cli.group()
+def editor() -> None:
+    """Editor integration (VS Code tasks with problem matchers)."""
+
+
+@editor.command("vscode")
+@click.option("--dry-run", is_flag=True, help="Print the resulting tasks.json; write nothing.")
+@click.pass_context
+def editor_vscode(ctx: click.Context, /, dry_run: bool) -> None:
+    """Write .vscode/tasks.json tasks "devbox: lint", "devbox: test" and one per tool.
+
+    An existing tasks.json is merged: other tasks and comments are kept.
+    """
+    from devbox import editor as editor_mod
+    from devbox.runner import Options, load_config
+
+    root = _project_dir(ctx)
+    cfg, _ = load_config(Options(project_dir=root, command="check", cli={}), os.environ)
+    tools = [(name, "lint") for name in cfg.lint] + [
+        (name, "test") for name in cfg.test if name not in cfg.lint
+    ]
+    text, changed = editor_mod.write_vscode(root, tools, dry_run=dry_run)
+    target = root / editor_mod.TASKS_FILE
+    if dry_run:
+        click.echo(text, nl=not text.endswith("\n"))
+    elif changed:
+        click.echo(
+            f"devbox: wrote {target} (tasks: {', '.join(['lint', 'test', *(n for n, _ in tools)])})"
+        )
+    else:
+        click.echo(f"devbox: {target} is up to date")
 
 
 @cli.command("init")

@@ -1,16 +1,21 @@
 """``--junit-xml``: one JUnit file for CI, a test suite per tool and Python version.
 
-pytest's own test cases are merged in (suite renamed ``pytest[3.13]``); any other tool is one
-test case that fails with the tool's output; an environment that could not be built is a
+pytest's own test cases are merged in (suite renamed ``pytest[3.13]``); any other tool that
+failed is one failing test case per finding in its output (``src/a.py:12``, see
+:mod:`devbox.findings`), or one case failing with the whole output when devbox cannot read
+it; a tool that passed is one passing case; an environment that could not be built is a
 suite with one erroring case.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from devbox import findings
 from devbox.results import RunResult, Status, ToolResult
+from devbox.tools import WORKDIR
 
 
 def _suite(name: str) -> ET.Element:
@@ -28,6 +33,13 @@ def _finish(suite: ET.Element) -> ET.Element:
     return suite
 
 
+def _project_relative(finding: findings.Finding) -> findings.Finding:
+    """The output is the container's: ``/src/pkg/a.py`` (black, isort) → ``pkg/a.py``."""
+    if finding.path.startswith(WORKDIR + "/"):
+        return dataclasses.replace(finding, path=finding.path[len(WORKDIR) + 1 :])
+    return finding
+
+
 def _tool_suites(tool: ToolResult) -> list[ET.Element]:
     name = f"{tool.name}[{tool.python}]"
     if tool.junit_xml:
@@ -41,6 +53,11 @@ def _tool_suites(tool: ToolResult) -> list[ET.Element]:
                 suite.set("name", name)
             return suites
     suite = _suite(name)
+    if tool.status is Status.FAILED and tool.name != "pytest":
+        found = [_project_relative(f) for f in findings.parse(tool.name, tool.output)]
+        if found:
+            suite.extend(findings.junit_cases(tool, found))
+            return [_finish(suite)]
     case = ET.SubElement(
         suite,
         "testcase",

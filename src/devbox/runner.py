@@ -40,6 +40,8 @@ class Options:
     extra_args: Sequence[str] = ()
     report_json: Path | None = None
     junit_xml: Path | None = None
+    #: print GitHub Actions workflow annotations for findings (--format github)
+    annotations: bool = False
     rerun: bool = False
     verbose: bool = False
     quiet: bool = False
@@ -206,6 +208,11 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
     else:
         report.print_failures(console, result, plan.project.root, cwd)
     report.print_summary(console, result)
+    if opts.annotations:
+        from devbox.findings import github_annotations
+
+        for line in github_annotations(result, plan.project.root, cwd):
+            console.out(line, highlight=False)
     for path, write in ((opts.report_json, report.write_json), (opts.junit_xml, junit.write)):
         if path is not None:
             replaced = path.exists()
