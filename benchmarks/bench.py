@@ -258,7 +258,8 @@ class Bench:
 
     def edit_test_file(self, i: int) -> None:
         with self.edited.open("a") as f:
-            f.write(f"# edit {i}\n")
+            # unique text: an edit no earlier run (of any project) made, so nothing replays
+            f.write(f"# edit {i} {uuid.uuid4().hex}\n")
 
     # 1 and 2
     def edit_loop_and_replay(self) -> None:
