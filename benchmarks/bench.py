@@ -400,7 +400,9 @@ class Bench:
     def context(self) -> None:
         self.log("context size")
         proj = self.work / "heavy"
-        shutil.copytree(self.project, proj)
+        # copy without timestamps: a project BuildKit has never seen (its file sync compares
+        # metadata, so a copy2 of an already-sent tree would look unchanged)
+        shutil.copytree(self.project, proj, copy_function=shutil.copy)
         subprocess.run(
             [sys.executable, "-m", "venv", "--without-pip", str(proj / ".venv")], check=True
         )
