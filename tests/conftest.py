@@ -42,6 +42,11 @@ def engine_problem() -> str | None:
     return None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that kill and restart the engine run last, whatever their file."""
+    items.sort(key=lambda item: item.get_closest_marker("kills_engine") is not None)
+
+
 @pytest.fixture(scope="session")
 def engine() -> None:
     problem = engine_problem()

@@ -17,6 +17,7 @@ def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
 
 
 def project(tmp_path: Path, table: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "p"\nversion = "1"\n{table}')
     return tmp_path
 
@@ -73,3 +74,26 @@ def test_no_color_flag_and_variable(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert cli._console(no_color=flag).no_color is not colored
+
+
+def test_a_crash_writes_a_log_for_the_bug_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEVBOX_CACHE_DIR", str(tmp_path / "cache"))
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("devbox.runner.run", boom)
+    root = project(tmp_path / "p", "")
+    code, _, err = run_main(["-C", str(root), "lint"], capsys)
+    assert code == 70
+    assert "devbox: internal error: RuntimeError: simulated bug." in err and "Traceback" not in err
+    (log,) = (tmp_path / "cache" / "crash").glob("crash-*.log")
+    assert str(log) in err
+    text = log.read_text()
+    assert (
+        "RuntimeError: simulated bug" in text
+        and "command: devbox -C" in text
+        and "Traceback" in text
+    )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from devbox import __version__
-from devbox.errors import EXIT_OK, EXIT_TOOLS_FAILED, DevboxError, Interrupted
+from devbox.errors import EXIT_INTERNAL, EXIT_OK, EXIT_TOOLS_FAILED, DevboxError, Interrupted
 
 if TYPE_CHECKING:
     from devbox.plan import Command
@@ -330,5 +330,34 @@ def main(argv: list[str] | None = None) -> None:
             console.print(exc.detail, markup=False, soft_wrap=True)
         code = exc.exit_code
     except KeyboardInterrupt:
+        click.echo("devbox: interrupted.", err=True)
         code = Interrupted.exit_code
+    except Exception as exc:  # a bug in devbox: say so, and keep what a bug report needs
+        if debug:
+            traceback.print_exc()
+        log = _write_crash_log(argv if argv is not None else sys.argv[1:])
+        where = f" Details are in {log}; please attach that file to a bug report." if log else ""
+        click.echo(f"devbox: internal error: {type(exc).__name__}: {exc}.{where}", err=True)
+        code = EXIT_INTERNAL
     sys.exit(code or 0)
+
+
+def _write_crash_log(args: list[str]) -> Path | None:
+    """The traceback, version and platform, in devbox's cache dir (never the project)."""
+    import datetime
+    import platform
+
+    from devbox.fsutil import atomic_write
+    from devbox.runner import cache_home
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = cache_home(os.environ) / "crash" / f"crash-{stamp}-{os.getpid()}.log"
+    text = (
+        f"devbox {__version__} on Python {platform.python_version()} ({platform.platform()})\n"
+        f"command: devbox {' '.join(args)}\ncwd: {os.getcwd()}\n\n{traceback.format_exc()}"
+    )
+    try:
+        atomic_write(path, text)
+    except OSError:
+        return None
+    return path

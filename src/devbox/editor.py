@@ -19,6 +19,7 @@ from typing import Any
 
 from devbox import tools as builtin_tools
 from devbox.errors import ConfigError
+from devbox.fsutil import atomic_write
 
 #: The label prefix of the tasks devbox writes and owns.
 PREFIX = "devbox: "
@@ -503,7 +504,7 @@ def write_vscode(project_dir: Path, tools: Sequence[ToolSpec], *, dry_run: bool)
     if changed and not dry_run:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(text.encode("utf-8"))
+            atomic_write(path, text.encode("utf-8"))
         except OSError as e:
             raise ConfigError(f"{path}: cannot write it: {e}") from None
     return text, changed

@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,12 +133,16 @@ def build_argv(
 
 
 def stream_build(
-    argv: Sequence[str], on_line: Callable[[str], object], env: Mapping[str, str]
+    argv: Sequence[str],
+    on_line: Callable[[str], object],
+    env: Mapping[str, str],
+    settle: Callable[[], float] = lambda: 0.0,
 ) -> int:
     """Run a build, feeding each stderr line (rawjson progress) to ``on_line``.
 
-    Ctrl-C: the build runs in its own process group; the first SIGINT is forwarded there
-    (buildx cancels the solve in the daemon), a second one kills it.
+    Ctrl-C (or SIGTERM): buildx runs in its own process group and gets one SIGINT, which makes
+    it cancel the solve in the daemon; devbox waits for that. A second Ctrl-C returns at once
+    and leaves buildx to finish cancelling by itself (see _cancel).
     """
     try:
         proc = subprocess.Popen(
@@ -158,28 +163,78 @@ def stream_build(
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM (CI timeouts, editors stopping a task): cancel too
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous_term = signal.signal(signal.SIGTERM, on_term)
+    previous_int = signal.getsignal(signal.SIGINT)
+    handed_off = False
     try:
         for line in proc.stderr:
             on_line(line)
         return proc.wait()
     except KeyboardInterrupt:
-        _cancel(proc)
+        handed_off = _cancel(proc, settle())
         raise Interrupted("interrupted: the build was cancelled.") from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        proc.stderr.close()
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
+        if not handed_off and proc.poll() is None:
+            # Leaving while buildx runs: a second Ctrl-C came before _cancel could act (both
+            # can be pending at once). Cancel anyway, and let buildx finish that by itself.
+            _hand_off(proc, delay=settle())
+        elif not handed_off:
+            proc.stderr.close()
 
 
-def _cancel(proc: subprocess.Popen[str]) -> None:
+def _hand_off(proc: subprocess.Popen[str], *, delay: float = 0.0, signalled: bool = False) -> bool:
+    """Leave buildx cancelling on its own: a detached helper sends it SIGINT (after ``delay``,
+    unless ``signalled`` already) and drains its progress pipe, so that buildx is not killed
+    by a closed pipe before the daemon has cancelled the solve."""
+    assert proc.stderr is not None
+    script = 'sleep "$1"; kill -INT -- "-$2" 2>/dev/null; exec cat' if not signalled else "exec cat"
     try:
+        subprocess.Popen(["sh", "-c", script, "devbox-cancel", f"{delay:.2f}", str(proc.pid)],
+                         stdin=proc.stderr, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)  # fmt: skip
+    except OSError:
+        return False
+    proc.stderr.close()
+    return True
+
+
+#: A step cancelled in its first moments can be missed by the daemon, which then runs it to
+#: the end (seen with dockerd 26 / BuildKit 0.13 when a RUN container was being started):
+#: the cancel waits until running steps are this old.
+SETTLE_S = 1.0
+
+
+def _cancel(proc: subprocess.Popen[str], delay: float = 0.0) -> bool:
+    """Have buildx cancel the solve in the daemon (SIGINT to its process group).
+
+    A second Ctrl-C (or SIGTERM) during the wait returns at once. buildx must not die with
+    devbox then: killed, or its progress pipe closed under it, it would orphan the solve and
+    BuildKit would run the step to its end. So the pipe is handed to a detached `cat` that
+    drains it while buildx finishes cancelling on its own. True when handed off like that.
+    Only a buildx that ignores the cancel for 20 s is killed.
+    """
+    again: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        again.append(signum)
+
+    # From here on a Ctrl-C is noted, not raised: the SIGINT to buildx must be sent.
+    signal.signal(signal.SIGINT, note)
+    signal.signal(signal.SIGTERM, note)
+    settled = time.monotonic() + max(0.0, delay)
+    while time.monotonic() < settled and proc.poll() is None:
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=10)
-    except KeyboardInterrupt:
-        pass
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        pass
+    deadline = time.monotonic() + 20
+    while proc.poll() is None and time.monotonic() < deadline:
+        if again:
+            return _hand_off(proc, signalled=True)
+        time.sleep(0.05)
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    return False

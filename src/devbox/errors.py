@@ -52,3 +52,5 @@ class Interrupted(DevboxError):
 EXIT_OK = 0
 EXIT_TOOLS_FAILED = 1
 EXIT_ENVIRONMENT = 3
+#: a bug in devbox itself (a crash log is written, see cli._write_crash_log)
+EXIT_INTERNAL = 70

@@ -22,6 +22,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from devbox import config, tools
 from devbox.errors import ConfigError
+from devbox.fsutil import atomic_write
 from devbox.project import (
     PYPROJECT,
     ProjectFacts,
@@ -692,7 +693,7 @@ def init(project_dir: Path, *, force: bool = False, dry_run: bool = False) -> In
     config.load(data, path=path, env={}, facts=inspect_project(project_dir, data))
     if not dry_run:
         try:
-            path.write_bytes(new.encode("utf-8"))
+            atomic_write(path, new.encode("utf-8"))  # never a truncated pyproject.toml
         except OSError as exc:
             raise ConfigError(f"{path}: cannot write the file ({exc}).") from None
     return InitResult(text=text, path=path, written=not dry_run, replaced=replaced)

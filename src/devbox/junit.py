@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from devbox import findings
+from devbox.fsutil import atomic_write
 from devbox.results import RunResult, Status, ToolResult
 from devbox.tools import WORKDIR
 
@@ -99,5 +100,4 @@ def to_xml(result: RunResult) -> str:
 
 
 def write(path: Path, result: RunResult) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_xml(result), encoding="utf-8")
+    atomic_write(path, to_xml(result))

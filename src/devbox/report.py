@@ -15,9 +15,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from devbox.fsutil import atomic_write
 from devbox.plan import ToolRun
 from devbox.progress import ToolProgress
-from devbox.results import RunResult, Status
+from devbox.results import RunResult, Status, ToolResult
 from devbox.tools import WORKDIR
 
 _STYLES = {
@@ -158,7 +159,31 @@ def print_failures(console: Console, result: RunResult, project_root: Path, cwd:
                 ),
                 align="left",
             )
-            console.print(Text(rewrite_paths(tool.output, project_root, cwd).rstrip("\n")))
+            print_output(console, tool, project_root, cwd)
+
+
+#: more than this is not printed whole: the tail, and where the full output is
+TAIL_LINES = 200
+MAX_PRINTED_BYTES = 256 * 1024
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+def print_output(console: Console, tool: ToolResult, project_root: Path, cwd: Path) -> None:
+    """A tool's output with host paths; a huge one as its tail plus the path of the full log."""
+    output = tool.output
+    lines = output.rstrip("\n").split("\n")
+    if len(output) > MAX_PRINTED_BYTES or len(lines) > 2 * TAIL_LINES:
+        tail = "\n".join(lines[-TAIL_LINES:])[-MAX_PRINTED_BYTES:]
+        where = f"; full output: {tool.log_path}" if tool.log_path else ""
+        console.print(
+            Text(
+                f"[{len(lines)} lines, {len(output.encode()) / 1024 / 1024:.1f} MB: the last {TAIL_LINES}{where}]",
+                style="dim",
+            )
+        )
+        output = tail
+    # Escape sequences a tool printed would drive the terminal; show the text only.
+    console.print(Text(_ANSI.sub("", rewrite_paths(output, project_root, cwd)).rstrip("\n")))
 
 
 def print_environment_error(console: Console, message: str, detail: str) -> None:
@@ -173,7 +198,7 @@ def print_outputs(console: Console, result: RunResult, project_root: Path, cwd: 
     """-v: every tool's full output."""
     for tool in result.tools:
         console.rule(Text(f"{tool.name} ({tool.status.value}, Python {tool.python})"), align="left")
-        console.print(Text(rewrite_paths(tool.output, project_root, cwd).rstrip("\n")))
+        print_output(console, tool, project_root, cwd)
 
 
 def print_summary(console: Console, result: RunResult) -> None:
@@ -218,5 +243,4 @@ def print_summary(console: Console, result: RunResult) -> None:
 
 
 def write_json(path: Path, result: RunResult) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(result.to_json(), indent=2) + "\n")

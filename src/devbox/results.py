@@ -46,6 +46,8 @@ class ToolResult:
     tests: TestCounts | None = None
     #: the tool's own JUnit XML (pytest), merged into devbox's --junit-xml
     junit_xml: str | None = None
+    #: where the full output is kept (devbox's cache dir), once the run is saved
+    log_path: Path | None = None
 
     def __bool__(self) -> bool:
         return bool(self.status)

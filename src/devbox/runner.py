@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -15,9 +14,9 @@ from pathlib import Path
 from rich.console import Console
 
 from devbox import config as config_mod
-from devbox import engine, junit, report
+from devbox import engine, fsutil, junit, report
 from devbox.dockerfile import Rendered, render
-from devbox.errors import BuildFailed, EnvironmentError_
+from devbox.errors import BuildFailed, EngineUnavailable, EnvironmentError_, Interrupted
 from devbox.plan import Command, Plan, make_plan
 from devbox.progress import BuildProgress
 from devbox.project import ProjectFacts, inspect_project, read_pyproject
@@ -67,8 +66,13 @@ def load_plan(opts: Options, env: Mapping[str, str], unavailable: Sequence[str] 
     return make_plan(cfg, facts, opts.command, extra_args=opts.extra_args, unavailable=unavailable)
 
 
+def project_work_dir(env: Mapping[str, str], plan: Plan) -> Path:
+    """devbox's own directory for a project: state, logs, per-run build files."""
+    return cache_home(env) / "projects" / f"{plan.project.root.name}-{plan.project_key}"
+
+
 def write_build_files(plan: Plan, rendered: Rendered, work: Path) -> tuple[Path, Path]:
-    """Write the Dockerfile, its ignore file and devbox's context under ``work``."""
+    """Write the Dockerfile, its ignore file and devbox's context into ``work`` (a run's own)."""
     work.mkdir(parents=True, exist_ok=True)
     dockerfile = work / "Dockerfile"
     dockerfile.write_text(rendered.dockerfile, encoding="utf-8")
@@ -76,8 +80,6 @@ def write_build_files(plan: Plan, rendered: Rendered, work: Path) -> tuple[Path,
     # context's own .dockerignore: the user's tree needs no file of ours.
     (work / "Dockerfile.dockerignore").write_text(rendered.dockerignore, encoding="utf-8")
     ctx = work / "context"
-    if ctx.exists():
-        shutil.rmtree(ctx)
     for rel, content in rendered.context.items():
         path = ctx / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,8 +129,7 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
     )
     rendered = render(plan)
 
-    work = cache_home(env) / "projects" / f"{plan.project.root.name}-{plan.project_key}"
-    dockerfile, ctx = write_build_files(plan, rendered, work)
+    work = project_work_dir(env, plan)
     state_file = work / "state.json"
     # BuildKit caches a failing step too (tool and install steps exit 0 by design): bust the
     # steps that failed last time, so they run again; passing ones replay instantly.
@@ -139,8 +140,11 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
     build_args = {r.rerun_arg: nonce for r in plan.tools if r.key in failed_tools}
     build_args.update({e.rerun_arg: nonce for e in plan.environments if e.python in failed_envs})
 
-    work_out = Path(tempfile.mkdtemp(prefix="out-", dir=work))
-    try:
+    # Every run builds from its own directory: two runs of one project at once (an editor
+    # and a terminal) never clobber each other's Dockerfile, context or exported results.
+    with fsutil.private_dir(work / "runs", "run-") as run_dir:
+        dockerfile, ctx = write_build_files(plan, rendered, run_dir)
+        work_out = run_dir / "out"
         argv = engine.build_argv(
             dockerfile=dockerfile,
             context=plan.project.root,
@@ -156,7 +160,19 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
                 if progress.feed(line, time.monotonic()):
                     view.update(progress.tools)
 
-            rc = engine.stream_build(argv, on_line, dict(env))
+            try:
+                rc = engine.stream_build(argv, on_line, dict(env), settle=lambda: _settle(progress))
+            except Interrupted:
+                busy = [
+                    k
+                    for k, t in progress.tools.items()
+                    if t.state in ("running", "installing", "queued")
+                ]
+                raise Interrupted(
+                    "interrupted: the build was cancelled in the engine"
+                    + (f" ({', '.join(busy)} had not finished)" if busy else "")
+                    + ". Nothing was reported; the next run starts from BuildKit's cache."
+                ) from None
             view.update(progress.tools)
         if rc != 0:
             if not progress.vertexes:
@@ -186,14 +202,13 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
             context_bytes=progress.context_bytes,
             environments=tuple(sorted(environments, key=lambda e: cfg.python.index(e.python))),
         )
-    finally:
-        shutil.rmtree(work_out, ignore_errors=True)
 
     state = {
         "failed": [t.key for t in result.tools if not t],
         "failed_environments": [e.python for e in result.environments if not e.ok],
     }
-    state_file.write_text(json.dumps(state) + "\n", encoding="utf-8")
+    fsutil.atomic_write(state_file, json.dumps(state) + "\n")
+    result = save_logs(result, work / "logs")
 
     if result.nothing_ran:
         # Every environment failed: that is the error (exit 3), as for a single version.
@@ -213,7 +228,10 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
 
         for line in github_annotations(result, plan.project.root, cwd):
             console.out(line, highlight=False)
-    for path, write in ((opts.report_json, report.write_json), (opts.junit_xml, junit.write)):
+    for path, write in (
+        (opts.report_json, report.write_json),
+        (opts.junit_xml, junit.write),
+    ):  # atomic
         if path is not None:
             replaced = path.exists()
             write(path, result)
@@ -223,6 +241,25 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
                 markup=False,
             )
     return result
+
+
+def _settle(progress: BuildProgress) -> float:
+    """How long to wait before cancelling, so no running step is younger than SETTLE_S."""
+    now = time.monotonic()
+    running = [
+        t.started_at for t in progress.tools.values() if t.state == "running" and t.started_at
+    ]
+    return max((engine.SETTLE_S - (now - s) for s in running), default=0.0)
+
+
+def save_logs(result: RunResult, logs: Path) -> RunResult:
+    """Keep every tool's full output in a file (the terminal may show only its tail)."""
+    tools = []
+    for tool in result.tools:
+        path = logs / f"{tool.name}-{tool.python}.log"
+        fsutil.atomic_write(path, tool.output)
+        tools.append(dataclasses.replace(tool, log_path=path))
+    return dataclasses.replace(result, tools=tuple(tools))
 
 
 def _tail(log: str, lines: int = 60) -> str:
@@ -249,9 +286,21 @@ def _environment_message(plan: Plan, env: Environment) -> str:
     )
 
 
+#: what buildx says when the engine goes away mid-build
+_ENGINE_GONE = ("error reading from server", "connection reset", "Cannot connect to the Docker daemon",
+                "rpc error: code = Unavailable", "transport is closing", ": EOF")  # fmt: skip
+
+
 def build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
     v = progress.failed_vertex()
     tail = "\n".join(progress.text_lines[-5:])
+    said = " ".join([*progress.text_lines[-5:], v.error if v else ""])
+    if progress.vertexes and any(marker in said for marker in _ENGINE_GONE):
+        return EngineUnavailable(
+            "the Docker engine stopped answering during the build. Check that it is running "
+            "(`devbox doctor`), then run again: steps that finished are in BuildKit's cache.",
+            detail=tail,
+        )
     if v is None:
         return EnvironmentError_("the build failed before any step ran.", detail=tail)
     logs = bytes(v.logs).decode("utf-8", errors="replace")

@@ -15,12 +15,12 @@ from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 
-from devbox import engine
+from devbox import engine, fsutil
 from devbox.dockerfile import render
 from devbox.errors import UsageError
 from devbox.plan import EnvPlan, Plan, make_plan
 from devbox.progress import BuildProgress
-from devbox.runner import Options, build_error, cache_home, load_config, write_build_files
+from devbox.runner import Options, build_error, load_config, project_work_dir, write_build_files
 from devbox.tools import WORKDIR
 
 #: Checks the install step's record before handing over: a failed install says so and exits 3.
@@ -42,20 +42,20 @@ def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) ->
     cfg, facts = load_config(opts, env_vars)
     plan = make_plan(cfg, facts, "check")
     environment = plan.environments[0]
-    work = cache_home(env_vars) / "projects" / f"{plan.project.root.name}-{plan.project_key}"
-    dockerfile, ctx = write_build_files(plan, render(plan), work)
     tag = image_tag(plan, environment)
-    argv = engine.build_argv(
-        dockerfile=dockerfile, context=plan.project.root, devbox_context=ctx,
-        output=None, build_args={}, target=environment.stage, tag=tag,
-    )  # fmt: skip
     progress = BuildProgress({})
     console.print(
         f"devbox: preparing {tag} (Python {environment.python})", highlight=False, markup=False
     )
-    rc = engine.stream_build(
-        argv, lambda line: progress.feed(line, time.monotonic()), dict(env_vars)
-    )
+    with fsutil.private_dir(project_work_dir(env_vars, plan) / "runs", "shell-") as run_dir:
+        dockerfile, ctx = write_build_files(plan, render(plan), run_dir)
+        argv = engine.build_argv(
+            dockerfile=dockerfile, context=plan.project.root, devbox_context=ctx,
+            output=None, build_args={}, target=environment.stage, tag=tag,
+        )  # fmt: skip
+        rc = engine.stream_build(
+            argv, lambda line: progress.feed(line, time.monotonic()), dict(env_vars)
+        )
     if rc != 0:
         if not progress.vertexes:
             engine.probe(env_vars)
