@@ -135,6 +135,8 @@ def test_key_metadata() -> None:
 
 
 def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "corp.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     pyproject = write_project(
         tmp_path,
         """
@@ -145,6 +147,7 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
         [tool.devbox]
         python = "3.11"
         python-candidates = ["3.11", "3.12"]
+        ca-bundle = "certs/corp.pem"
         base-image = "ghcr.io/acme/python:{python}-bookworm"
         installer = "pip"
         extras = ["test", "docs"]
@@ -166,6 +169,7 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
     cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env={})
     assert cfg.python == ("3.11",)
     assert cfg.python_candidates == ("3.11", "3.12")
+    assert cfg.ca_bundle == str((tmp_path / "certs" / "corp.pem").resolve())
     assert cfg.base_image == "ghcr.io/acme/python:{python}-bookworm"
     assert cfg.image_for("3.11") == "ghcr.io/acme/python:3.11-bookworm"
     assert cfg.installer == "pip"
@@ -303,6 +307,7 @@ def test_env_every_key(tmp_path: Path) -> None:
     env = {
         "DEVBOX_PYTHON": "3.10",
         "DEVBOX_PYTHON_CANDIDATES": "3.10, 3.11",
+        "DEVBOX_CA_BUNDLE": str(tmp_path / "reqs.txt"),
         "DEVBOX_BASE_IMAGE": "  my/python:{python}  ",
         "DEVBOX_INSTALLER": "pip",
         "DEVBOX_EXTRAS": "test, docs",
@@ -923,3 +928,16 @@ def test_project_checks_skipped_without_facts(tmp_path: Path) -> None:
     cfg = load(tmp_path, {"extras": ["nope"], "requirements": ["missing.txt"]})
     assert cfg.extras == ("nope",)
     assert cfg.requirements == ("missing.txt",)
+
+
+def test_ca_bundle_is_found_in_the_usual_variables_and_checked(tmp_path: Path) -> None:
+    bundle = tmp_path / "corp.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert load(tmp_path, env={"REQUESTS_CA_BUNDLE": str(bundle)}).ca_bundle == str(
+        bundle.resolve()
+    )
+    assert load(tmp_path, env={"SSL_CERT_FILE": str(tmp_path / "absent.pem")}).ca_bundle is None
+    assert load(tmp_path, env={}).ca_bundle is None
+    message = load_error(tmp_path, {"ca-bundle": "missing.pem"})
+    assert_names_key(message, tmp_path, "ca-bundle")
+    assert "does not exist" in message

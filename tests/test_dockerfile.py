@@ -69,7 +69,15 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
     assert len(runs) == 2 * len(envs) + len(plan.tools)
     for run in runs:
         assert all(f.startswith("--mount=type=") for f in run.flags)
-        assert {f.split(",")[0] for f in run.flags} <= {"--mount=type=bind", "--mount=type=cache"}
+        assert {f.split(",")[0] for f in run.flags} <= {
+            "--mount=type=bind",
+            "--mount=type=cache",
+            "--mount=type=secret",
+        }
+        # the only secret: the CA bundle, at a fixed place, in every step that may download
+        assert [f for f in run.flags if "type=secret" in f] == [
+            "--mount=type=secret,id=devbox-ca,target=/run/secrets/devbox-ca"
+        ]
     tool_runs = runs[2 * len(envs) :]
     for run, tool in zip(tool_runs, plan.tools, strict=True):
         assert "--mount=type=bind,from=source,target=/src,rw" in run.flags

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 from typing import Any, ClassVar
@@ -95,3 +96,17 @@ def test_missing_docker_client(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(EngineUnavailable, match="'docker' was not found on PATH"):
         engine.probe({})
+
+
+def test_proxies_are_predefined_build_args_and_the_ca_bundle_a_secret() -> None:
+    argv = engine.build_argv(
+        dockerfile=Path("/c/Dockerfile"), context=Path("/proj"), devbox_context=Path("/c/context"),
+        output=Path("/c/out"), build_args={}, ca_bundle="/etc/corp.pem",
+        env={"HTTPS_PROXY": "http://user:pw@proxy:3128", "no_proxy": "localhost", "OTHER": "x"},
+    )  # fmt: skip
+    pairs = list(itertools.pairwise(argv))
+    assert ("--build-arg", "HTTPS_PROXY=http://user:pw@proxy:3128") in pairs
+    assert ("--build-arg", "no_proxy=localhost") in pairs
+    assert ("--secret", "id=devbox-ca,src=/etc/corp.pem") in pairs
+    assert argv[-1] == "/proj"
+    assert "--secret" in argv and "OTHER=x" not in " ".join(argv)

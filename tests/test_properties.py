@@ -98,7 +98,11 @@ def check(table: dict[str, Any], root: Path, pyproject: dict[str, Any], key: str
     ]
     for c in commands:
         if c.cmd == "RUN":
-            assert all(f.startswith(("--mount=type=bind,", "--mount=type=cache,")) for f in c.flags)
+            assert all(
+                f.startswith(("--mount=type=bind,", "--mount=type=cache,"))
+                or f == "--mount=type=secret,id=devbox-ca,target=/run/secrets/devbox-ca"
+                for f in c.flags
+            )
             assert c.value[0].startswith(
                 ("python3 /devbox/", "/opt/devbox/venv/bin/python /devbox/run.py ")
             )

@@ -34,6 +34,7 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
          {"Bad Name": {"command": ["x"]}}, {"pytest": {"per-python": "yes"}}, {"pytest": ["x"]}, []],
     ),
     "exclude": ([["*.log", "data/"]], ["*.log", [3], [""]]),
+    "ca-bundle": ([__file__], [3, "", ["a.pem"]]),
 }  # fmt: skip
 
 

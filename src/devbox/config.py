@@ -135,6 +135,12 @@ def _relative_path(v: str) -> str:
     return str(p)
 
 
+def _ca_bundle(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError('a path to a PEM file, such as "/etc/ssl/certs/corp-ca.pem"')
+    return _single_line(value, "a path")
+
+
 def _pattern(v: str) -> str:
     return _single_line(v, "patterns")
 
@@ -382,6 +388,17 @@ KEYS: dict[str, Key] = {
             type_doc="table of tool tables",
         ),
         Key(
+            "ca-bundle",
+            "CA bundle (PEM) for package downloads in the build, e.g. a corporate proxy's; passed "
+            "as a BuildKit secret (never in a layer). Default: SSL_CERT_FILE, REQUESTS_CA_BUNDLE or "
+            "PIP_CERT when set.",
+            _ca_bundle,
+            None,
+            env_form="str",
+            schema={"type": "string", "minLength": 1},
+            type_doc="path",
+        ),
+        Key(
             "exclude",
             "Extra patterns (.dockerignore syntax) kept out of the build context.",
             _string_list(_pattern, "patterns"),
@@ -407,6 +424,8 @@ class Config:
     test: tuple[str, ...]
     tools: Mapping[str, ToolOverride]
     exclude: tuple[str, ...]
+    #: absolute path of the CA bundle passed to the build as a secret, if any
+    ca_bundle: str | None
     #: where each key's value came from
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
 
@@ -509,6 +528,10 @@ def load(
         values[name] = _check(key, raw, f"command-line option --{name}")
         sources[name] = Source.CLI
 
+    values["ca-bundle"] = _resolve_ca_bundle(
+        values["ca-bundle"], sources["ca-bundle"], env, path, where_file
+    )
+
     if all_pythons:
         allowed = allowed_pythons(facts, values["python-candidates"])
         if not allowed:
@@ -538,6 +561,30 @@ def load(
         _check_against_project(values, sources, facts, where_file)
 
     return Config(**{KEYS[n].attr: v for n, v in values.items()}, sources=sources)
+
+
+#: where a CA bundle is found when ca-bundle is not set (the usual variables of Python tools)
+CA_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT")
+
+
+def _resolve_ca_bundle(
+    value: str | None, source: Source, env: Mapping[str, str], path: Path, where_file: str
+) -> str | None:
+    if value is None:
+        for var in CA_VARIABLES:
+            candidate = env.get(var)
+            if candidate and Path(candidate).is_file():
+                return str(Path(candidate).resolve())
+        return None
+    bundle = Path(value).expanduser()
+    if not bundle.is_absolute():
+        bundle = path.parent / bundle
+    if not bundle.is_file():
+        raise ConfigError(
+            f"{_where(source, KEYS['ca-bundle'], where_file)}: the CA bundle {str(bundle)!r} does not "
+            "exist. Give the path of a PEM file (absolute, or relative to the project)."
+        )
+    return str(bundle.resolve())
 
 
 def _where(source: Source, key: Key, where_file: str) -> str:

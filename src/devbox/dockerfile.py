@@ -32,6 +32,12 @@ class Rendered:
     context: dict[str, str]
 
 
+#: A CA bundle reaches steps as a BuildKit secret: not in any layer, not in the cache key.
+#: Always declared (an absent secret is just an absent file), so the Dockerfile is the same
+#: with or without one.
+CA_SECRET = "--mount=type=secret,id=devbox-ca,target=/run/secrets/devbox-ca"
+
+
 def _installer_caches(plan: Plan, sharing: str = "locked") -> list[str]:
     # locked for the install step: two builds installing at once wait instead of racing;
     # shared for tool steps, which run in parallel and only read what pip/uv lock themselves.
@@ -52,6 +58,7 @@ def _tool_stage(plan: Plan, run: ToolRun) -> str:
         f"--mount=type=bind,from={CONTEXT_NAME},source=run/devbox_run.py,target=/devbox/run.py",
         f"--mount=type=bind,from={CONTEXT_NAME},source=tools/{run.name}.json,target=/devbox/tool.json",
         f"--mount=type=cache,id=devbox-{plan.project_key}-{run.name}-{run.python},target={CACHE}",
+        CA_SECRET,
     ]
     if plan.project_install == "editable":
         mounts += _installer_caches(plan, "shared")
@@ -69,6 +76,7 @@ def _env_stage(plan: Plan, env: EnvPlan) -> str:
         [
             f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_install.py,target=/devbox/devbox_install.py",
             *_installer_caches(plan),
+            CA_SECRET,
         ],
         f"python3 /devbox/devbox_install.py bootstrap {plan.installer}",
     )
@@ -78,6 +86,7 @@ def _env_stage(plan: Plan, env: EnvPlan) -> str:
         [
             f"--mount=type=bind,from={CONTEXT_NAME},source=install,target=/devbox/install",
             *_installer_caches(plan),
+            CA_SECRET,
         ],
         f"python3 /devbox/install/devbox_install.py deps {env.python}",
     )

@@ -168,10 +168,9 @@ def check_network(ctx: Context) -> Iterator[Check]:
                     "builds use the engine's own proxy settings: configure the Docker daemon (or "
                     "Docker Desktop's proxy settings) with the same values")  # fmt: skip
     if bundles:
-        yield Check("CA bundle", Level.WARN,
-                    f"{', '.join(bundles)} set here: a TLS-intercepting proxy is likely",
-                    "the base image must trust that CA, or installs fail with CERTIFICATE_VERIFY_FAILED: "
-                    "use a base image with the CA added (see docs/troubleshooting.md)")  # fmt: skip
+        yield Check("CA bundle", Level.INFO,
+                    f"{', '.join(bundles)} set here: devbox passes that bundle to builds as a secret "
+                    "(a TLS-intercepting proxy is likely); set ca-bundle to choose another")  # fmt: skip
 
 
 CHECKS: list[Callable[[Context], Iterator[Check]]] = [

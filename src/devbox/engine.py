@@ -115,6 +115,8 @@ def build_argv(
     build_args: Mapping[str, str],
     target: str = "results",
     tag: str | None = None,
+    ca_bundle: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """``output``: export the target's files there; else load the image as ``tag``."""
     destination = (
@@ -128,8 +130,22 @@ def build_argv(
     ]  # fmt: skip
     for key, value in sorted(build_args.items()):
         argv += ["--build-arg", f"{key}={value}"]
+    # BuildKit's predefined proxy args: steps see them, the cache key and the image history
+    # do not (so a proxy URL with a password stays out of both).
+    for var in PROXY_VARIABLES:
+        if env and env.get(var):
+            argv += ["--build-arg", f"{var}={env[var]}"]
+    if ca_bundle:
+        argv += ["--secret", f"id=devbox-ca,src={ca_bundle}"]
     argv.append(str(context))
     return argv
+
+
+PROXY_VARIABLES = tuple(
+    v
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "FTP_PROXY", "ALL_PROXY")
+    for v in (name, name.lower())
+)
 
 
 def stream_build(

@@ -122,6 +122,8 @@ class Plan:
     excludes: tuple[str, ...]
     #: set when the project has a uv.lock (and the installer is uv)
     lock: Lock | None = None
+    #: host path of a CA bundle passed as the build secret ``devbox-ca`` (never a layer)
+    ca_bundle: str | None = None
 
     def install_spec(self) -> dict[str, Any]:
         """What the in-image installer needs (written to the devbox context as JSON)."""
@@ -324,6 +326,7 @@ def make_plan(
         requirements=tuple(dict.fromkeys(requirements)),
         requirement_files=collect_requirement_files(facts.root, config.requirements),
         lock=Lock(config.extras, config.groups) if locked else None,
+        ca_bundle=config.ca_bundle,
         project_install=install,
         tools=tuple(runs),
         excludes=excludes,

@@ -151,6 +151,8 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
             devbox_context=ctx,
             output=work_out,
             build_args=build_args,
+            ca_bundle=plan.ca_bundle,
+            env=env,
         )
         progress = BuildProgress({r.stage: r.key for r in plan.tools})
         with report.LiveView(console, plan.tools, quiet=opts.quiet) as view:

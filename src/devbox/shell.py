@@ -52,6 +52,7 @@ def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) ->
         argv = engine.build_argv(
             dockerfile=dockerfile, context=plan.project.root, devbox_context=ctx,
             output=None, build_args={}, target=environment.stage, tag=tag,
+            ca_bundle=plan.ca_bundle, env=env_vars,
         )  # fmt: skip
         rc = engine.stream_build(
             argv, lambda line: progress.feed(line, time.monotonic()), dict(env_vars)

@@ -56,7 +56,7 @@ def bootstrap(installer: str) -> None:
     run([sys.executable, "-m", "venv", VENV])
     if installer == "uv":
         run([sys.executable, "-m", "venv", UV_VENV])
-        run([UV_VENV + "/bin/pip", "install", "--quiet", "uv"])
+        run([UV_VENV + "/bin/pip", "install", "--quiet", "uv"], env=installer_env())
 
 
 def installer_command(installer: str) -> "list[str]":
@@ -65,8 +65,15 @@ def installer_command(installer: str) -> "list[str]":
     return [VENV + "/bin/python", "-m", "pip", "install"]
 
 
+CA_SECRET = "/run/secrets/devbox-ca"
+
+
 def installer_env() -> "dict[str, str]":
     env = dict(os.environ)
+    if os.path.exists(CA_SECRET):
+        # A CA bundle passed as a build secret (ca-bundle): every installer trusts it.
+        for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
+            env[var] = CA_SECRET
     # uv checks TLS against its own bundled roots; the image's store is what a proxy's CA
     # is added to, so use it (behind a TLS-intercepting proxy uv fails otherwise).
     env.setdefault("UV_NATIVE_TLS", "1")

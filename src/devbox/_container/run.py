@@ -17,6 +17,7 @@ VENV = "/opt/devbox/venv"
 UV = "/opt/devbox/uv/bin/uv"
 #: printed last, so a live view knows the outcome before the export (see devbox.progress)
 MARKER = "devbox-exit-code:"
+CA_SECRET = "/run/secrets/devbox-ca"
 ENV_MARKER = "devbox-environment-error"
 
 
@@ -37,6 +38,9 @@ def main() -> int:
         return 0
     os.makedirs(CACHE, exist_ok=True)
     env = dict(os.environ)
+    if os.path.exists(CA_SECRET):  # ca-bundle: tools that download trust it too
+        for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
+            env[var] = CA_SECRET
     env.update(spec["env"])
     command = list(spec["command"])
     if spec["junit"]:
@@ -82,6 +86,9 @@ def prepare(spec: "dict[str, object]", log: "object") -> int:
     else:
         cmd = [VENV + "/bin/python", "-m", "pip", "install", "-e", WORKDIR]
     env = dict(os.environ, UV_NATIVE_TLS="1", UV_SYSTEM_CERTS="1", UV_LINK_MODE="copy")
+    if os.path.exists(CA_SECRET):
+        for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
+            env[var] = CA_SECRET
     return run(cmd, env, log)
 
 
