@@ -44,11 +44,6 @@ class Context:
     engine_up: bool = False
 
 
-def _version(text: str) -> tuple[int, ...]:
-    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
-    return tuple(int(g) for g in m.groups() if g is not None) if m else ()
-
-
 def check_client(ctx: Context) -> Iterator[Check]:
     if shutil.which("docker") is None:
         yield Check("docker client", Level.FAIL, "not found on PATH",
@@ -70,7 +65,7 @@ def check_engine(ctx: Context) -> Iterator[Check]:
                     "context at a running engine); on a Debian host, scripts/provision-engine.sh")  # fmt: skip
         return
     ctx.engine_up, ctx.endpoint, ctx.server_version = True, info[0], info[1]
-    level = Level.OK if _version(info[1])[:1] >= (23,) else Level.FAIL
+    level = Level.OK if engine.version_tuple(info[1])[:1] >= (23,) else Level.FAIL
     fix = (
         ""
         if level is Level.OK
@@ -82,9 +77,8 @@ def check_engine(ctx: Context) -> Iterator[Check]:
 def check_buildx(ctx: Context) -> Iterator[Check]:
     if not ctx.engine_up:
         return
-    proc = engine.run_command(["docker", "buildx", "version"])
-    version = _version(proc.stdout)
-    if proc.returncode != 0 or not version:
+    version = engine.buildx_version()
+    if not version:
         yield Check("buildx", Level.FAIL, "the buildx plugin is missing",
                     "install docker-buildx (Docker Desktop ships it) or run scripts/provision-engine.sh")  # fmt: skip
         return
@@ -101,20 +95,14 @@ def check_buildx(ctx: Context) -> Iterator[Check]:
     inspect = engine.run_command(["docker", "buildx", "inspect"])
     m = re.search(r"BuildKit version:\s*(\S+)", inspect.stdout)
     reported = m.group(1) if m else "unknown"
-    if (
-        _version(reported)
-        and _version(reported) not in {(0, 0, 0)}
-        and _version(reported)[:2] < (0, 11)
-    ):
+    known = engine.version_tuple(reported)
+    if known and known != (0, 0, 0) and known[:2] < (0, 11):
         yield Check(
             "BuildKit", Level.FAIL, reported, "upgrade the engine: devbox needs BuildKit >= 0.11"
         )
     else:
-        note = (
-            ""
-            if _version(reported)[:2] >= (0, 11)
-            else f" (embedded in Docker Engine {ctx.server_version})"
-        )
+        # Distribution builds of dockerd report v0.0.0+unknown for their embedded BuildKit.
+        note = "" if known[:2] >= (0, 11) else f" (embedded in Docker Engine {ctx.server_version})"
         yield Check("BuildKit", Level.OK, f"{reported}{note}")
 
 

@@ -47,9 +47,16 @@ class EngineInfo:
     buildx_version: str
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
+def version_tuple(text: str) -> tuple[int, ...]:
+    """The first "X.Y[.Z]" in ``text`` as numbers; () when there is none."""
     m = re.search(r"v?(\d+)\.(\d+)(?:\.(\d+))?", text)
     return tuple(int(g) for g in m.groups() if g is not None) if m else ()
+
+
+def buildx_version() -> tuple[int, ...]:
+    """The buildx plugin's version; () when the plugin is missing."""
+    proc = run_command(["docker", "buildx", "version"])
+    return version_tuple(proc.stdout) if proc.returncode == 0 else ()
 
 
 def docker_endpoint(env: Mapping[str, str]) -> str:
@@ -86,9 +93,8 @@ def probe_engine(env: Mapping[str, str]) -> tuple[str, str]:
 def probe(env: Mapping[str, str]) -> EngineInfo:
     """Check that an engine answers and buildx is new enough; raise EngineUnavailable if not."""
     endpoint, server = probe_engine(env)
-    proc = run_command(["docker", "buildx", "version"])
-    version = _version_tuple(proc.stdout)
-    if proc.returncode != 0 or not version:
+    version = buildx_version()
+    if not version:
         raise EngineUnavailable(
             "the docker buildx plugin is missing. Install it (Debian: docker-buildx; Docker Desktop "
             "ships it) or run scripts/provision-engine.sh."

@@ -177,11 +177,7 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
                 ) from None
             view.update(progress.tools)
         if rc != 0:
-            if not progress.vertexes:
-                # Nothing was solved: diagnose the engine and buildx only now, so a working
-                # set-up pays for no checks (the docker SDK import alone costs ~0.2 s).
-                engine.probe(env)
-            raise build_error(plan, progress)
+            raise failed_build(plan, progress, env)
         environments = [
             read_environment(work_out, e.python, e.image, cached=progress.stage_cached(e.stage))
             for e in plan.environments
@@ -291,6 +287,15 @@ def _environment_message(plan: Plan, env: Environment) -> str:
 #: what buildx says when the engine goes away mid-build
 _ENGINE_GONE = ("error reading from server", "connection reset", "Cannot connect to the Docker daemon",
                 "rpc error: code = Unavailable", "transport is closing", ": EOF")  # fmt: skip
+
+
+def failed_build(plan: Plan, progress: BuildProgress, env: Mapping[str, str]) -> EnvironmentError_:
+    """The error for a build that exited non-zero."""
+    if not progress.vertexes:
+        # Nothing was solved: diagnose the engine and buildx only now, so a working set-up
+        # pays for no checks (the docker SDK import alone costs ~0.2 s). Raises if unusable.
+        engine.probe(env)
+    return build_error(plan, progress)
 
 
 def build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:

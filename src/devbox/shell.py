@@ -20,7 +20,7 @@ from devbox.dockerfile import render
 from devbox.errors import UsageError
 from devbox.plan import EnvPlan, Plan, make_plan
 from devbox.progress import BuildProgress
-from devbox.runner import Options, build_error, load_config, project_work_dir, write_build_files
+from devbox.runner import Options, failed_build, load_config, project_work_dir, write_build_files
 from devbox.tools import WORKDIR
 
 #: Checks the install step's record before handing over: a failed install says so and exits 3.
@@ -58,9 +58,7 @@ def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) ->
             argv, lambda line: progress.feed(line, time.monotonic()), dict(env_vars)
         )
     if rc != 0:
-        if not progress.vertexes:
-            engine.probe(env_vars)
-        raise build_error(plan, progress)
+        raise failed_build(plan, progress, env_vars)
     return plan, tag
 
 

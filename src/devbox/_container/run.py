@@ -37,10 +37,7 @@ def main() -> int:
         sys.stdout.write("\n%s\n" % ENV_MARKER)
         return 0
     os.makedirs(CACHE, exist_ok=True)
-    env = dict(os.environ)
-    if os.path.exists(CA_SECRET):  # ca-bundle: tools that download trust it too
-        for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-            env[var] = CA_SECRET
+    env = with_ca(dict(os.environ))  # ca-bundle: tools that download trust it too
     env.update(spec["env"])
     command = list(spec["command"])
     if spec["junit"]:
@@ -69,6 +66,14 @@ def main() -> int:
     return 0
 
 
+def with_ca(env: "dict[str, str]") -> "dict[str, str]":
+    """Point pip, uv and requests at the CA bundle secret, when the build was given one."""
+    if os.path.exists(CA_SECRET):
+        for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
+            env[var] = CA_SECRET
+    return env
+
+
 def environment_ok() -> bool:
     try:
         with open("/opt/devbox/env/status.json") as f:
@@ -85,10 +90,7 @@ def prepare(spec: "dict[str, object]", log: "object") -> int:
         cmd = [UV, "pip", "install", "--python", VENV + "/bin/python", "-e", WORKDIR]
     else:
         cmd = [VENV + "/bin/python", "-m", "pip", "install", "-e", WORKDIR]
-    env = dict(os.environ, UV_NATIVE_TLS="1", UV_SYSTEM_CERTS="1", UV_LINK_MODE="copy")
-    if os.path.exists(CA_SECRET):
-        for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-            env[var] = CA_SECRET
+    env = with_ca(dict(os.environ, UV_NATIVE_TLS="1", UV_SYSTEM_CERTS="1", UV_LINK_MODE="copy"))
     return run(cmd, env, log)
 
 
