@@ -36,7 +36,13 @@ def test_source_edits_never_reinstall_manifest_edits_do(devbox: Any, tmp_path: P
     edited = devbox("test", cwd=project)
     assert edited.returncode == 0, edited.stdout + edited.stderr
     assert edited.report["environments"] == [
-        {"python": "3.11", "image": "localhost/devbox-test/python:3.11", "cached": True, "ok": True}
+        {
+            "python": "3.11",
+            "image": "localhost/devbox-test/python:3.11",
+            "cached": True,
+            "ok": True,
+            "base": None,
+        }
     ]
     assert edited.tool("pytest")["cached"] is False  # the source changed: the tool ran
     assert edited.tool("pytest")["tests"]["passed"] == 4

@@ -157,6 +157,14 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
         lint = ["ruff", "mypy", "custom"]
         test = ["pytest"]
         exclude = ["*.log", "build/"]
+        index-url = "https://${CORP_USER}:${CORP_TOKEN}@pkgs.example.com/simple"
+        extra-index-url = ["https://mirror.example.com/simple"]
+        secret-env = ["API_TOKEN", "API_TOKEN"]
+        base-ref = "127.0.0.1:5000/team/deps:{python}"
+        builder = "ci-builder"
+        network = false
+        cache-from = ["type=registry,ref=registry.example/team/cache"]
+        cache-to = ["type=inline"]
 
         [tool.devbox.tools.pytest]
         packages = ["pytest", "pytest-xdist"]
@@ -166,9 +174,19 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
         command = ["python", "-m", "custom", "--check"]
         """,
     )
-    cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env={})
+    env = {"CORP_USER": "ci", "CORP_TOKEN": "s3cr3t"}
+    cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env=env)
     assert cfg.python == ("3.11",)
     assert cfg.python_candidates == ("3.11", "3.12")
+    # ${VARIABLE}s in index URLs are expanded from the environment at run time
+    assert cfg.index_url == "https://ci:s3cr3t@pkgs.example.com/simple"
+    assert cfg.extra_index_url == ("https://mirror.example.com/simple",)
+    assert cfg.secret_env == ("API_TOKEN",)
+    assert cfg.base_ref_for("3.11") == "127.0.0.1:5000/team/deps:3.11"
+    assert cfg.builder == "ci-builder"
+    assert cfg.network is False
+    assert cfg.cache_from == ("type=registry,ref=registry.example/team/cache",)
+    assert cfg.cache_to == ("type=inline",)
     assert cfg.ca_bundle == str((tmp_path / "certs" / "corp.pem").resolve())
     assert cfg.base_image == "ghcr.io/acme/python:{python}-bookworm"
     assert cfg.image_for("3.11") == "ghcr.io/acme/python:3.11-bookworm"
@@ -318,8 +336,24 @@ def test_env_every_key(tmp_path: Path) -> None:
         "DEVBOX_TEST": "pytest",
         "DEVBOX_TOOLS": '{ mine = { command = ["mine", "--check"] } }',
         "DEVBOX_EXCLUDE": "*.log,build/",
+        "DEVBOX_INDEX_URL": "https://pkgs.example.com/simple",
+        "DEVBOX_EXTRA_INDEX_URL": "https://a.example/simple  https://b.example/simple",
+        "DEVBOX_SECRET_ENV": "API_TOKEN, OTHER",
+        "DEVBOX_BASE_REF": "reg.example/deps:{python}",
+        "DEVBOX_BUILDER": "remote",
+        "DEVBOX_NETWORK": "0",
+        "DEVBOX_CACHE_FROM": "type=registry,ref=reg.example/c type=gha",
+        "DEVBOX_CACHE_TO": "type=inline",
     }
     cfg = load(tmp_path, env=env)
+    assert cfg.index_url == "https://pkgs.example.com/simple"
+    assert cfg.extra_index_url == ("https://a.example/simple", "https://b.example/simple")
+    assert cfg.secret_env == ("API_TOKEN", "OTHER")
+    assert cfg.base_ref == "reg.example/deps:{python}"
+    assert cfg.builder == "remote"
+    assert cfg.network is False
+    assert cfg.cache_from == ("type=registry,ref=reg.example/c", "type=gha")
+    assert cfg.cache_to == ("type=inline",)
     assert cfg.python == ("3.10",)
     assert cfg.python_candidates == ("3.10", "3.11")
     assert cfg.base_image == "my/python:{python}"

@@ -55,29 +55,48 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
     envs = plan.environments
     stages = [c.value[2] for c in commands if c.cmd == "FROM"]
     assert stages == [
-        *(f"test-base-{e.python}" for e in envs), "source", *(f"tool-{t.name}-{t.python}" for t in plan.tools), "results"
+        *(s for e in envs for s in (f"test-base-{e.python}", f"deps-{e.python}")), "source",
+        *(f"tool-{t.name}-{t.python}" for t in plan.tools), "env-status", "results",
     ]  # fmt: skip
     froms = [c.value[0] for c in commands if c.cmd == "FROM"]
     assert froms == [
-        *(e.image for e in envs),
+        *(
+            f
+            for e in envs
+            for f in (e.image, f"${{build_base_image_{e.python.replace('.', '_')}}}")
+        ),
         "scratch",
-        *(f"test-base-{t.python}" for t in plan.tools),
+        *(f"deps-{t.python}" for t in plan.tools),
         "scratch",
+        "scratch",
+    ]
+    # the only global ARGs: each version's dependency stage, replaceable by a pre-built image
+    first_from = next(i for i, c in enumerate(commands) if c.cmd == "FROM")
+    assert [c.value[0] for c in commands[:first_from]] == [
+        f"build_base_image_{e.python.replace('.', '_')}=test-base-{e.python}" for e in envs
     ]
     assert {c.cmd for c in commands} == {"FROM", "ENV", "WORKDIR", "RUN", "ARG", "COPY"}
     runs = [c for c in commands if c.cmd == "RUN"]
     assert len(runs) == 2 * len(envs) + len(plan.tools)
-    for run in runs:
+    secret = "--mount=type=secret,id={0},target=/run/secrets/{0}".format
+    for i, run in enumerate(runs):
         assert all(f.startswith("--mount=type=") for f in run.flags)
         assert {f.split(",")[0] for f in run.flags} <= {
             "--mount=type=bind",
             "--mount=type=cache",
             "--mount=type=secret",
         }
-        # the only secret: the CA bundle, at a fixed place, in every step that may download
-        assert [f for f in run.flags if "type=secret" in f] == [
-            "--mount=type=secret,id=devbox-ca,target=/run/secrets/devbox-ca"
-        ]
+        # secrets at fixed places, each only where it is needed: the CA bundle wherever a
+        # step may download, index URLs where something is installed, secret-env where
+        # installs and tools run
+        if i >= 2 * len(envs):  # a tool step installs only a project without static metadata
+            wanted = ["devbox-ca", "devbox-env"]
+            wanted += ["devbox-index"] if plan.project_install == "editable" else []
+        elif i % 2 == 0:
+            wanted = ["devbox-ca", "devbox-index"]
+        else:
+            wanted = ["devbox-ca", "devbox-index", "devbox-env"]
+        assert [f for f in run.flags if "type=secret" in f] == [secret(w) for w in wanted]
     tool_runs = runs[2 * len(envs) :]
     for run, tool in zip(tool_runs, plan.tools, strict=True):
         assert "--mount=type=bind,from=source,target=/src,rw" in run.flags
@@ -96,6 +115,10 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
         ((), (".", "/")),
         *(
             ((f"--from=test-base-{e.python}",), ("/opt/devbox/env/", f"/environments/{e.python}/"))
+            for e in envs
+        ),
+        *(
+            ((f"--from=deps-{e.python}",), ("/opt/devbox/env/", f"/environments/{e.python}/"))
             for e in envs
         ),
         *(((f"--from=tool-{t.name}-{t.python}",), ("/devbox/out/", "/")) for t in plan.tools),
@@ -171,9 +194,11 @@ def test_a_matrix_has_an_environment_per_version_and_version_blind_tools_once() 
         "pytest@3.13",
     ]
     commands = buildkit_parser.parse_string(out.dockerfile)
-    assert [c.value[0] for c in commands if c.cmd == "FROM"][:2] == [
+    assert [c.value[0] for c in commands if c.cmd == "FROM"][:4] == [
         "python:3.11-slim",
+        "${build_base_image_3_11}",
         "python:3.13-slim",
+        "${build_base_image_3_13}",
     ]
     args = [c.value[0] for c in commands if c.cmd == "ARG"]
     assert "devbox_rerun_base_3_13" in args and "devbox_rerun_pytest_3_13" in args

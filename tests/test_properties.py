@@ -44,7 +44,7 @@ NASTY = st.one_of(
     st.sampled_from(["python:{python}-slim", "3.12", "ruff", "requirements.txt", "x\nRUN id", "a --mount=type=bind,target=/", "$(id)", "${HOME}"]),
 )  # fmt: skip
 
-KEYS_AS_STRINGS = ["python", "base-image", "installer"]
+KEYS_AS_STRINGS = ["python", "base-image", "installer", "base-ref", "builder", "index-url"]
 KEYS_AS_LISTS = [
     "python-candidates",
     "extras",
@@ -54,6 +54,10 @@ KEYS_AS_LISTS = [
     "lint",
     "test",
     "exclude",
+    "extra-index-url",
+    "secret-env",
+    "cache-from",
+    "cache-to",
 ]
 
 
@@ -82,25 +86,36 @@ def check(table: dict[str, Any], root: Path, pyproject: dict[str, Any], key: str
     commands = buildkit_parser.parse_string(out.dockerfile)
     envs, tools = plan.environments, plan.tools
     # exactly the intended instructions, in order
-    expected = []
+    expected = ["ARG"] * len(envs)
     for _ in envs:
-        expected += ["FROM", "ENV", "WORKDIR", "RUN", "ARG", "RUN"]
+        expected += ["FROM", "ENV", "WORKDIR", "RUN", "ARG", "RUN", "FROM"]
     expected += ["FROM", "COPY"]
     for _ in tools:
         expected += ["FROM", "ARG", "RUN"]
+    expected += ["FROM"] + ["COPY"] * len(envs)
     expected += ["FROM"] + ["COPY"] * (len(envs) + len(tools))
     assert [c.cmd for c in commands] == expected
     assert [c.value[0] for c in commands if c.cmd == "FROM"] == [
-        *(e.image for e in envs),
+        *(
+            f
+            for e in envs
+            for f in (e.image, f"${{build_base_image_{e.python.replace('.', '_')}}}")
+        ),
         "scratch",
-        *(f"test-base-{t.python}" for t in tools),
+        *(f"deps-{t.python}" for t in tools),
+        "scratch",
         "scratch",
     ]
+    secrets = {
+        f"--mount=type=secret,id={s},target=/run/secrets/{s}"
+        for s in ("devbox-ca", "devbox-index", "devbox-env")
+    }
     for c in commands:
         if c.cmd == "RUN":
             assert all(
                 f.startswith(("--mount=type=bind,", "--mount=type=cache,"))
-                or f == "--mount=type=secret,id=devbox-ca,target=/run/secrets/devbox-ca"
+                or f in secrets
+                or (f == "--network=none" and not plan.tool_network)
                 for f in c.flags
             )
             assert c.value[0].startswith(

@@ -284,7 +284,15 @@ def test_run_result_to_json_shape() -> None:
 
 def test_environment_to_json() -> None:
     ok = Environment("3.12", "python:3.12", cached=True)
-    assert ok.to_json() == {"python": "3.12", "image": "python:3.12", "cached": True, "ok": True}
+    assert ok.to_json() == {
+        "python": "3.12",
+        "image": "python:3.12",
+        "cached": True,
+        "ok": True,
+        "base": None,
+    }
+    prebuilt = Environment("3.12", "python:3.12", cached=True, base="reg:5000/deps:3.12")
+    assert prebuilt.to_json()["base"] == "reg:5000/deps:3.12"
     broken = Environment(
         "3.13", "python:3.13", cached=False, ok=False, error="installing failed", log="boom\n"
     )
@@ -294,6 +302,7 @@ def test_environment_to_json() -> None:
         "image": "python:3.13",
         "cached": False,
         "ok": False,
+        "base": None,
         "error": "installing failed",
     }
 

@@ -35,6 +35,19 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
     ),
     "exclude": ([["*.log", "data/"]], ["*.log", [3], [""]]),
     "ca-bundle": ([__file__], [3, "", ["a.pem"]]),
+    "index-url": (["https://pkgs.example.com/simple", "http://127.0.0.1:8080/simple/"],
+                  ["pkgs.example.com", "https://a b", 3, ["https://x/simple"], "ftp://x/simple"]),
+    "extra-index-url": ([[], ["https://a.example/simple", "file:///srv/wheels"]],
+                        ["https://a.example/simple", ["not a url"], [1]]),
+    "secret-env": ([[], ["API_TOKEN", "_X1"]], [["API-TOKEN"], "API_TOKEN", ["1X"], [""]]),
+    "base-ref": (["127.0.0.1:5000/team/deps:{python}", "ghcr.io/acme/deps:3.12"],
+                 ["Bad:Ref", "a b", 3, ""]),
+    "builder": (["default", "ci-builder", "remote.1"], ["-x", "a b", 3, "", "x/y"]),
+    "network": ([True, False], ["false", 0, None]),
+    "cache-from": ([[], ["type=registry,ref=r.example/c:1", "type=gha"]],
+                   [["registry"], ["type=ftp,ref=x"], ["type=local,dest=a b"], "type=gha"]),
+    "cache-to": ([["type=inline"], ["type=registry,ref=r.example/c,mode=max"]],
+                 [["type=inline "], [""], [3]]),
 }  # fmt: skip
 
 

@@ -34,6 +34,45 @@ def _project_dir(ctx: click.Context) -> Path:
     return Path(given).resolve() if given else find_project_dir(Path.cwd())
 
 
+build_options = [
+    click.option(
+        "--builder",
+        metavar="NAME",
+        help="Build on this buildx builder or docker context (overrides builder).",
+    ),
+    click.option(
+        "--cache-from",
+        multiple=True,
+        metavar="SPEC",
+        help="buildx cache source, such as type=registry,ref=REF (repeatable).",
+    ),
+    click.option(
+        "--cache-to",
+        multiple=True,
+        metavar="SPEC",
+        help="buildx cache export, such as type=registry,ref=REF,mode=max (repeatable).",
+    ),
+]
+
+
+def with_build_options(f: F) -> F:
+    for option in reversed(build_options):
+        f = option(f)
+    return f
+
+
+def build_cli(kw: dict[str, Any]) -> dict[str, object]:
+    """Command-line values of config keys (None: not given)."""
+    return {
+        "python": kw.get("python"),
+        "base-image": kw.get("base_image"),
+        "base-ref": kw.get("base_ref"),
+        "builder": kw.get("builder"),
+        "cache-from": list(kw["cache_from"]) if kw.get("cache_from") else None,
+        "cache-to": list(kw["cache_to"]) if kw.get("cache_to") else None,
+    }
+
+
 def run_options(f: F) -> F:
     options = [
         click.option(
@@ -73,6 +112,26 @@ def run_options(f: F) -> F:
             is_flag=True,
             help="Run every selected tool, even those BuildKit could replay.",
         ),
+        click.option(
+            "--base",
+            "base_ref",
+            metavar="REF",
+            help="Use this pre-built dependency image (devbox base build) instead of installing; "
+            "{python} is replaced by the version (overrides base-ref and DEVBOX_BASE_REF).",
+        ),
+        click.option(
+            "--strict-base",
+            is_flag=True,
+            envvar="DEVBOX_STRICT_BASE",
+            help="Fail when the base image is missing or stale, instead of installing here.",
+        ),
+        click.option(
+            "--offline",
+            is_flag=True,
+            envvar="DEVBOX_OFFLINE",
+            help="No network in any step: dependencies must come from the base or the cache.",
+        ),
+        *build_options,
         click.option("-v", "--verbose", is_flag=True, help="Show every tool's full output."),
         click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary."),
         click.option("--no-color", is_flag=True, help="No colors (NO_COLOR is respected too)."),
@@ -109,8 +168,10 @@ def _run(ctx: click.Context, command: str, extra_args: tuple[str, ...], **kw: An
     opts = Options(
         project_dir=_project_dir(ctx),
         command=command,  # type: ignore[arg-type]
-        cli={"python": kw["python"], "base-image": kw["base_image"]},
+        cli=build_cli(kw),
         extra_args=extra_args,
+        offline=kw["offline"],
+        strict_base=kw["strict_base"],
         report_json=kw["report_json"],
         junit_xml=kw["junit_xml"],
         annotations=(
@@ -182,6 +243,36 @@ def dockerfile(
     )
     rendered = render(load_plan(opts, os.environ))
     click.echo(rendered.dockerignore if ignore else rendered.dockerfile, nl=False)
+
+
+@cli.group()
+def base() -> None:
+    """Pre-built dependency images: build once (in CI), use everywhere with --base."""
+
+
+@base.command("build")
+@click.option(
+    "--tag",
+    metavar="REF",
+    help="Image reference; {python} is replaced by the version. Default: base-ref, else "
+    "devbox-base/PROJECT:{python}.",
+)
+@click.option("--push", is_flag=True, help="Push the image (to the registry in --tag).")
+@click.option("--python", "python", metavar="VERSION[,VERSION...]", help="Python version(s).")
+@click.option(
+    "--base-image", metavar="REF", help="Base image; {python} is replaced by the version."
+)
+@click.option("--no-color", is_flag=True, help="No colors (NO_COLOR is respected too).")
+@with_build_options
+@click.pass_context
+def base_build(ctx: click.Context, /, tag: str | None, push: bool, **kw: Any) -> None:
+    """Build the dependency image (test-base) for the current dependency set, label it with
+    their digest, and tag (and push) it. `devbox test --base REF` then installs nothing."""
+    from devbox import base as base_mod
+    from devbox.runner import Options
+
+    opts = Options(project_dir=_project_dir(ctx), command="check", cli=build_cli(kw))
+    base_mod.build(opts, os.environ, _console(kw["no_color"]), tag=tag, push=push)
 
 
 @cli.group()

@@ -141,6 +141,55 @@ def _ca_bundle(value: object) -> str:
     return _single_line(value, "a path")
 
 
+_BUILDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def _builder(value: object) -> str:
+    if not isinstance(value, str) or not _BUILDER_RE.fullmatch(value):
+        raise ValueError(
+            "the name of a buildx builder or docker context (letters, digits, '.', '-', '_'), "
+            'such as "ci-builder"'
+        )
+    return value
+
+
+_CACHE_TYPES = ("registry", "inline", "local", "gha", "s3", "azblob")
+_CACHE_RE = re.compile(r"^type=(" + "|".join(_CACHE_TYPES) + r")(?:,[a-z_-]+=[^,\s]*)*$")
+
+
+def _cache_spec(v: str) -> str:
+    if not _CACHE_RE.fullmatch(v):
+        raise ValueError(
+            'buildx cache specs such as "type=registry,ref=registry.example/team/cache" '
+            f"(type one of {', '.join(_CACHE_TYPES)}; no spaces)"
+        )
+    return v
+
+
+_URL_RE = re.compile(r"^(https?|file)://[^\s]+$")
+
+
+def _index_url(v: str) -> str:
+    if not _URL_RE.fullmatch(v):
+        raise ValueError(
+            'package index URLs such as "https://pkgs.example.com/simple" (http, https or file; '
+            "credentials may be written as ${VARIABLE}, taken from the environment)"
+        )
+    return v
+
+
+def _index_url_value(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError('a package index URL such as "https://pkgs.example.com/simple"')
+    return _index_url(value)
+
+
+def _env_name(v: str) -> str:
+    if not _ENV_NAME_RE.fullmatch(v):
+        raise ValueError("environment variable names (letters, digits, '_')")
+    return v
+
+
 def _pattern(v: str) -> str:
     return _single_line(v, "patterns")
 
@@ -399,6 +448,85 @@ KEYS: dict[str, Key] = {
             type_doc="path",
         ),
         Key(
+            "index-url",
+            "Package index to install from instead of PyPI. Credentials may be written as "
+            "${VARIABLE} (read from the environment at run time); the URL reaches the build only "
+            "as a BuildKit secret. Default: PIP_INDEX_URL, UV_DEFAULT_INDEX or UV_INDEX_URL when set.",
+            _index_url_value,
+            None,
+            env_form="str",
+            schema={"type": "string", "pattern": _URL_RE.pattern},
+            type_doc="URL",
+        ),
+        Key(
+            "extra-index-url",
+            "More package indexes, searched besides index-url; passed like index-url. Default: "
+            "PIP_EXTRA_INDEX_URL, UV_INDEX or UV_EXTRA_INDEX_URL when set (space-separated).",
+            _string_list(_index_url, "package index URLs"),
+            (),
+            env_form="words",
+            schema=_strings(_URL_RE),
+            type_doc="list of URLs",
+        ),
+        Key(
+            "secret-env",
+            "Names of environment variables passed to install and tool steps as BuildKit secrets "
+            "(never in a layer, a build argument or devbox's logs; masked in tool output).",
+            _string_list(_env_name, "environment variable names"),
+            (),
+            schema=_strings(_ENV_NAME_RE),
+            type_doc="list of names",
+        ),
+        Key(
+            "base-ref",
+            "A pre-built dependency image (`devbox base build`) used instead of installing "
+            "dependencies; {python} is replaced by the version. Checked against the project's "
+            "dependencies by its label: a stale one is not used.",
+            image_value,
+            None,
+            env_form="str",
+            schema={"type": "string", "pattern": _IMAGE_RE.pattern, "maxLength": 255},
+            type_doc="string",
+        ),
+        Key(
+            "builder",
+            "Run builds on this buildx builder or docker context instead of the default one.",
+            _builder,
+            None,
+            env_form="str",
+            schema={"type": "string", "pattern": _BUILDER_RE.pattern},
+            type_doc="string",
+        ),
+        Key(
+            "network",
+            "false: tool steps run without network (`RUN --network=none`); `--offline` also "
+            "cuts it for installs.",
+            _bool,
+            True,
+            env_form="bool",
+            schema={"type": "boolean"},
+            type_doc="boolean",
+        ),
+        Key(
+            "cache-from",
+            "buildx cache sources (`--cache-from`), such as type=registry,ref=REF.",
+            _string_list(_cache_spec, "cache specs"),
+            (),
+            env_form="words",
+            schema=_strings(_CACHE_RE),
+            type_doc="list of cache specs",
+        ),
+        Key(
+            "cache-to",
+            "buildx cache exports (`--cache-to`), such as type=registry,ref=REF,mode=max. The "
+            "docker driver exports only type=inline.",
+            _string_list(_cache_spec, "cache specs"),
+            (),
+            env_form="words",
+            schema=_strings(_CACHE_RE),
+            type_doc="list of cache specs",
+        ),
+        Key(
             "exclude",
             "Extra patterns (.dockerignore syntax) kept out of the build context.",
             _string_list(_pattern, "patterns"),
@@ -426,11 +554,23 @@ class Config:
     exclude: tuple[str, ...]
     #: absolute path of the CA bundle passed to the build as a secret, if any
     ca_bundle: str | None
+    #: ${VARIABLE}s expanded: these may hold credentials and reach the build only as secrets
+    index_url: str | None
+    extra_index_url: tuple[str, ...]
+    secret_env: tuple[str, ...]
+    base_ref: str | None
+    builder: str | None
+    network: bool
+    cache_from: tuple[str, ...]
+    cache_to: tuple[str, ...]
     #: where each key's value came from
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
 
     def image_for(self, python: str) -> str:
         return self.base_image.replace("{python}", python)
+
+    def base_ref_for(self, python: str) -> str | None:
+        return None if self.base_ref is None else self.base_ref.replace("{python}", python)
 
 
 def _suggest(name: str, choices: Any) -> str:
@@ -448,6 +588,15 @@ def _parse_env(key: Key, raw: str) -> object:
             raise ValueError(
                 f'an inline TOML table such as \'{{ pytest = {{ command = ["pytest", "-x"] }} }}\' ({exc})'
             ) from None
+    if key.env_form == "bool":
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("true or false (1/0, yes/no, on/off)")
+    if key.env_form == "words":
+        return raw.split()
     items = [p.strip() for p in raw.split(",") if p.strip()]
     return items
 
@@ -531,6 +680,7 @@ def load(
     values["ca-bundle"] = _resolve_ca_bundle(
         values["ca-bundle"], sources["ca-bundle"], env, path, where_file
     )
+    _resolve_indexes(values, sources, env, where_file)
 
     if all_pythons:
         allowed = allowed_pythons(facts, values["python-candidates"])
@@ -585,6 +735,50 @@ def _resolve_ca_bundle(
             "exist. Give the path of a PEM file (absolute, or relative to the project)."
         )
     return str(bundle.resolve())
+
+
+#: where package indexes are found when index-url / extra-index-url are not set
+INDEX_VARIABLES = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL")
+EXTRA_INDEX_VARIABLES = ("PIP_EXTRA_INDEX_URL", "UV_INDEX", "UV_EXTRA_INDEX_URL")
+_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _resolve_indexes(
+    values: dict[str, Any], sources: dict[str, Source], env: Mapping[str, str], where_file: str
+) -> None:
+    """Index URLs: the usual installer variables as defaults, then ${VARIABLE}s expanded."""
+    if values["index-url"] is None:
+        found = next((env[v] for v in INDEX_VARIABLES if env.get(v, "").strip()), None)
+        if found is not None:
+            values["index-url"] = _check(
+                KEYS["index-url"], found.strip(), "the installer's index variable"
+            )
+    if not values["extra-index-url"]:
+        found = next((env[v] for v in EXTRA_INDEX_VARIABLES if env.get(v, "").strip()), None)
+        if found is not None:
+            # UV_INDEX entries may be named (name=URL): the URL is what installers need.
+            urls = [u.split("=", 1)[1] if "=" in u.split("://")[0] else u for u in found.split()]
+            values["extra-index-url"] = _check(
+                KEYS["extra-index-url"], urls, "the installer's extra-index variable"
+            )
+
+    def expand(url: str, name: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            if m.group(1) not in env:
+                raise ConfigError(
+                    f"{_where(sources[name], KEYS[name], where_file)}: the URL uses ${{{m.group(1)}}}, "
+                    f"but {m.group(1)} is not set in the environment. Set it (for example from your "
+                    "CI's secret store) or remove it from the URL."
+                )
+            return env[m.group(1)]
+
+        return _VAR_RE.sub(one, url)
+
+    if values["index-url"] is not None:
+        values["index-url"] = expand(values["index-url"], "index-url")
+    values["extra-index-url"] = tuple(
+        expand(u, "extra-index-url") for u in values["extra-index-url"]
+    )
 
 
 def _where(source: Source, key: Key, where_file: str) -> str:

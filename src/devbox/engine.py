@@ -23,11 +23,18 @@ from devbox.errors import EngineUnavailable, Interrupted
 MIN_BUILDX = (0, 12)  # --progress=rawjson
 
 
-def run_command(argv: Sequence[str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_command(
+    argv: Sequence[str], *, timeout: float = 60, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a short host command and capture its output (the one helper tests fake)."""
     try:
         return subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout, check=False
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=None if env is None else dict(env),
         )
     except FileNotFoundError:
         raise EngineUnavailable(
@@ -112,6 +119,81 @@ def _short(exc: BaseException) -> str:
     return text[-1][:200] if text else type(exc).__name__
 
 
+@dataclass(frozen=True)
+class Builder:
+    """Where builds run: the default, a docker context, or a buildx builder instance.
+
+    buildx addresses the two differently: a builder instance with ``--builder NAME``; a
+    docker context (a ``docker``-driver builder) only as ``docker --context NAME buildx``
+    (``--builder`` answers "use `docker --context=NAME buildx`").
+    """
+
+    name: str | None = None
+    #: docker context: every docker command (builds, image checks, pulls) goes there
+    context: str | None = None
+    #: buildx builder instance (docker-container, kubernetes, remote driver)
+    instance: str | None = None
+
+    def docker(self) -> list[str]:
+        return ["docker", "--context", self.context] if self.context else ["docker"]
+
+    def env(self, env: Mapping[str, str]) -> dict[str, str]:
+        """The environment for docker commands: a chosen context wins over DOCKER_HOST."""
+        if not self.context:
+            return dict(env)
+        result = {k: v for k, v in env.items() if k != "DOCKER_HOST"}
+        result["DOCKER_CONTEXT"] = self.context
+        return result
+
+    def driver(self, env: Mapping[str, str]) -> str:
+        """The buildx driver ("docker", "docker-container", ...); "" when unknown."""
+        proc = run_command(
+            [*self.docker(), "buildx", "inspect", *([self.instance] if self.instance else [])],
+            env=self.env(env),
+        )
+        m = re.search(r"^Driver:\s*(\S+)", proc.stdout, re.MULTILINE)
+        return m.group(1) if m else ""
+
+
+#: the default builder (the current docker context's)
+DEFAULT_BUILDER = Builder()
+
+
+def resolve_builder(name: str | None, env: Mapping[str, str]) -> Builder:
+    """The builder named by ``builder``/``--builder``: a docker context or a buildx builder."""
+    if name is None:
+        return DEFAULT_BUILDER
+    if run_command(["docker", "context", "inspect", name], env=env).returncode == 0:
+        return Builder(name, context=name)
+    if run_command(["docker", "buildx", "inspect", name], env=env).returncode == 0:
+        return Builder(name, instance=name)
+    from devbox.errors import ConfigError
+
+    raise ConfigError(
+        f"builder {name!r}: no docker context and no buildx builder has that name. "
+        "`docker context ls` and `docker buildx ls` list them; create one with `docker context "
+        "create NAME --docker host=...` (a remote engine) or `docker buildx create --name NAME`."
+    )
+
+
+def check_cache_export(builder: Builder, cache_to: Sequence[str], env: Mapping[str, str]) -> None:
+    """The plain docker driver exports only inline cache: say so before building."""
+    other = [spec for spec in cache_to if not spec.startswith("type=inline")]
+    if not other:
+        return
+    driver = builder.driver(env)
+    if driver == "docker":
+        from devbox.errors import ConfigError
+
+        where = f"builder {builder.name!r}" if builder.name else "the default builder"
+        raise ConfigError(
+            f"cache-to {other[0]!r}: {where} uses the docker driver, which can export only "
+            "inline cache (type=inline, written into an image that `devbox base build --push` "
+            "pushes). Use type=inline, or a builder that exports other types: `docker buildx "
+            'create --name devbox --driver docker-container`, then builder = "devbox".'
+        )
+
+
 def build_argv(
     *,
     dockerfile: Path,
@@ -121,19 +203,35 @@ def build_argv(
     build_args: Mapping[str, str],
     target: str = "results",
     tag: str | None = None,
+    push: bool = False,
+    labels: Mapping[str, str] | None = None,
     ca_bundle: str | None = None,
+    secrets: Mapping[str, Path] | None = None,
+    cache_from: Sequence[str] = (),
+    cache_to: Sequence[str] = (),
+    builder: Builder = DEFAULT_BUILDER,
     env: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """``output``: export the target's files there; else load the image as ``tag``."""
-    destination = (
-        ["--output", f"type=local,dest={output}"]
-        if output is not None
-        else ["--load", "--tag", str(tag)]
-    )
+    """``output``: export the target's files there; else load (or push) the image as ``tag``.
+
+    ``secrets``: BuildKit secret id → file (never a build arg: those are in the history).
+    """
+    if output is not None:
+        destination = ["--output", f"type=local,dest={output}"]
+    else:
+        destination = ["--push" if push else "--load", "--tag", str(tag)]
     argv = [
-        "docker", "buildx", "build", "--progress=rawjson", "--target", target, *destination,
+        *builder.docker(), "buildx", "build",
+        *(["--builder", builder.instance] if builder.instance else []),
+        "--progress=rawjson", "--target", target, *destination,
         "--file", str(dockerfile), "--build-context", f"devbox={devbox_context}",
     ]  # fmt: skip
+    for key, value in sorted((labels or {}).items()):
+        argv += ["--label", f"{key}={value}"]
+    for spec in cache_from:
+        argv += ["--cache-from", spec]
+    for spec in cache_to:
+        argv += ["--cache-to", spec]
     for key, value in sorted(build_args.items()):
         argv += ["--build-arg", f"{key}={value}"]
     # BuildKit's predefined proxy args: steps see them, the cache key and the image history
@@ -143,6 +241,8 @@ def build_argv(
             argv += ["--build-arg", f"{var}={env[var]}"]
     if ca_bundle:
         argv += ["--secret", f"id=devbox-ca,src={ca_bundle}"]
+    for sid, path in sorted((secrets or {}).items()):
+        argv += ["--secret", f"id={sid},src={path}"]
     argv.append(str(context))
     return argv
 

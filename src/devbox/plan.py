@@ -124,6 +124,16 @@ class Plan:
     lock: Lock | None = None
     #: host path of a CA bundle passed as the build secret ``devbox-ca`` (never a layer)
     ca_bundle: str | None = None
+    #: package indexes with any credentials replaced by "***" (the real URLs are secrets)
+    indexes: tuple[str, ...] = ()
+    #: False: tool steps run without network (``network = false``)
+    network: bool = True
+    #: --offline: no step has network, installs included
+    offline: bool = False
+
+    @property
+    def tool_network(self) -> bool:
+        return self.network and not self.offline
 
     def install_spec(self) -> dict[str, Any]:
         """What the in-image installer needs (written to the devbox context as JSON)."""
@@ -147,10 +157,20 @@ class Plan:
             "version": f.version,
             "import_root": f.import_root,
             "entry_points": entry_points,
+            "indexes": list(self.indexes),
             "lock": None
             if self.lock is None
             else {"extras": list(self.lock.extras), "groups": list(self.lock.groups)},
         }
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its user-info (credentials) replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if sep and "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{netloc}{slash}{path}"
 
 
 def project_key(root: Path) -> str:
@@ -247,6 +267,7 @@ def make_plan(
     extra_args: Sequence[str] = (),
     virtualenvs: Sequence[str] | None = None,
     unavailable: Sequence[str] = (),
+    offline: bool = False,
 ) -> Plan:
     """``unavailable``: Python versions whose base image cannot be had (left out, reported)."""
     pythons = [p for p in config.python if p not in set(unavailable)]
@@ -327,6 +348,12 @@ def make_plan(
         requirement_files=collect_requirement_files(facts.root, config.requirements),
         lock=Lock(config.extras, config.groups) if locked else None,
         ca_bundle=config.ca_bundle,
+        indexes=tuple(
+            redact_url(u)
+            for u in ([config.index_url] if config.index_url else []) + list(config.extra_index_url)
+        ),
+        network=config.network,
+        offline=offline,
         project_install=install,
         tools=tuple(runs),
         excludes=excludes,

@@ -88,6 +88,8 @@ class Environment:
     #: why it could not be built (with ``log``: the installer's output)
     error: str = ""
     log: str = ""
+    #: the pre-built dependency image used instead of installing (base-ref), if any
+    base: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -95,6 +97,7 @@ class Environment:
             "image": self.image,
             "cached": self.cached,
             "ok": self.ok,
+            "base": self.base or None,
         }
         if not self.ok:
             data["error"] = self.error

@@ -14,8 +14,8 @@ from pathlib import Path
 from rich.console import Console
 
 from devbox import config as config_mod
-from devbox import engine, fsutil, junit, report
-from devbox.dockerfile import Rendered, render
+from devbox import credentials, engine, fsutil, junit, report
+from devbox.dockerfile import DIGEST_LABEL, Rendered, base_arg, deps_digest, render
 from devbox.errors import BuildFailed, EngineUnavailable, EnvironmentError_, Interrupted
 from devbox.plan import Command, Plan, make_plan
 from devbox.progress import BuildProgress
@@ -45,6 +45,10 @@ class Options:
     verbose: bool = False
     quiet: bool = False
     all_pythons: bool = False
+    #: --offline: no network in any step, installs included
+    offline: bool = False
+    #: --strict-base: a stale or missing base-ref is an error, not a warning
+    strict_base: bool = False
 
 
 def load_config(opts: Options, env: Mapping[str, str]) -> tuple[config_mod.Config, ProjectFacts]:
@@ -63,7 +67,116 @@ def load_config(opts: Options, env: Mapping[str, str]) -> tuple[config_mod.Confi
 
 def load_plan(opts: Options, env: Mapping[str, str], unavailable: Sequence[str] = ()) -> Plan:
     cfg, facts = load_config(opts, env)
-    return make_plan(cfg, facts, opts.command, extra_args=opts.extra_args, unavailable=unavailable)
+    return make_plan(
+        cfg,
+        facts,
+        opts.command,
+        extra_args=opts.extra_args,
+        unavailable=unavailable,
+        offline=opts.offline,
+    )
+
+
+def deps_digests(
+    cfg: config_mod.Config, facts: ProjectFacts, unavailable: Sequence[str] = ()
+) -> dict[str, str]:
+    """Python version → digest of its dependency stage, as `devbox base build` makes it.
+
+    A base image holds what lint and test both need (the `check` plan), so one image serves
+    every command; the digest is computed the same way for the label and for the check.
+    """
+    plan = make_plan(cfg, facts, "check", unavailable=unavailable)
+    rendered = render(plan)
+    return {e.python: deps_digest(plan, rendered, e) for e in plan.environments}
+
+
+def resolve_bases(
+    cfg: config_mod.Config,
+    facts: ProjectFacts,
+    plan: Plan,
+    builder: engine.Builder,
+    env: Mapping[str, str],
+    console: Console,
+    *,
+    strict: bool,
+) -> dict[str, str]:
+    """Python version → the pre-built dependency image (base-ref) to use for it.
+
+    An image is used only when its label says it holds exactly this project's dependency
+    set; otherwise devbox warns and installs them itself (or fails, with ``strict``).
+    """
+    if cfg.base_ref is None:
+        return {}
+    digests = deps_digests(
+        cfg, facts, [p for p in cfg.python if p not in {e.python for e in plan.environments}]
+    )
+    where = _where_base(cfg)
+    bases: dict[str, str] = {}
+    for environment in plan.environments:
+        ref = str(cfg.base_ref_for(environment.python))
+        problem = _base_problem(
+            ref, digests[environment.python], builder, env, offline=plan.offline
+        )
+        if problem is None:
+            bases[environment.python] = ref
+            continue
+        if strict:
+            raise BuildFailed(
+                f"--strict-base: {problem} ({where}). Rebuild it from this project with "
+                f"`devbox base build --tag {cfg.base_ref} --push`, or run without --strict-base to "
+                "install the dependencies in this build instead."
+            )
+        console.print(
+            f"devbox: warning: {problem} ({where}); installing the dependencies in this build "
+            f"instead. Rebuild it with `devbox base build --tag {cfg.base_ref} --push`, or pass "
+            "--strict-base to make this an error.",
+            highlight=False,
+            markup=False,
+        )
+    return bases
+
+
+def _where_base(cfg: config_mod.Config) -> str:
+    source = cfg.sources.get("base-ref")
+    if source is config_mod.Source.CLI:
+        return "from --base"
+    if source is config_mod.Source.ENV:
+        return "from DEVBOX_BASE_REF"
+    return "from base-ref in [tool.devbox]"
+
+
+def _base_problem(
+    ref: str, digest: str, builder: engine.Builder, env: Mapping[str, str], *, offline: bool
+) -> str | None:
+    """Why the pre-built image ``ref`` cannot stand in for the dependency stage, or None."""
+    docker, denv = builder.docker(), builder.env(env)
+    inspect = [*docker, "image", "inspect", "--format", "{{json .Config.Labels}}", ref]
+    proc = engine.run_command(inspect, env=denv)
+    if proc.returncode != 0:
+        if offline:
+            return (
+                f"the base image {ref} is not in the engine's image store, and --offline pulls "
+                f"nothing (pull it first: docker pull {ref})"
+            )
+        pulled = engine.run_command([*docker, "pull", "-q", ref], timeout=900, env=denv)
+        if pulled.returncode != 0:
+            why = (pulled.stderr.strip().splitlines() or ["not found"])[-1]
+            return f"the base image {ref} is not in the engine and could not be pulled ({why})"
+        proc = engine.run_command(inspect, env=denv)
+    try:
+        labels = json.loads(proc.stdout) or {}
+    except ValueError:
+        labels = {}
+    found = labels.get(DIGEST_LABEL) if isinstance(labels, dict) else None
+    if found is None:
+        return f"the base image {ref} has no {DIGEST_LABEL} label, so it was not made by `devbox base build`"
+    if found != digest:
+        return (
+            f"the base image {ref} was built for other dependencies (its {DIGEST_LABEL} is "
+            f"{found[:19]}…, this project's is {digest[:19]}…): a manifest, requirement, lock, "
+            "tool or base image changed since"
+        )
+    return None
 
 
 def project_work_dir(env: Mapping[str, str], plan: Plan) -> Path:
@@ -98,7 +211,13 @@ def _failed_last_time(state_file: Path) -> tuple[set[str], set[str]]:
         return set(), set()
 
 
-def missing_images(cfg: config_mod.Config) -> dict[str, str]:
+def missing_images(
+    cfg: config_mod.Config,
+    builder: engine.Builder = engine.DEFAULT_BUILDER,
+    env: Mapping[str, str] | None = None,
+    *,
+    offline: bool = False,
+) -> dict[str, str]:
     """With several versions, find base images that cannot be had, before the build.
 
     BuildKit cancels the whole build when one FROM cannot be resolved; checking first lets
@@ -108,26 +227,54 @@ def missing_images(cfg: config_mod.Config) -> dict[str, str]:
     missing: dict[str, str] = {}
     if len(cfg.python) < 2:
         return missing
+    docker, denv = builder.docker(), None if env is None else builder.env(env)
     for python in cfg.python:
         image = cfg.image_for(python)
-        if engine.run_command(["docker", "image", "inspect", image]).returncode == 0:
+        if engine.run_command([*docker, "image", "inspect", image], env=denv).returncode == 0:
             continue
-        pulled = engine.run_command(["docker", "pull", "-q", image], timeout=600)
+        if offline:
+            missing[python] = "--offline pulls nothing"
+            continue
+        pulled = engine.run_command([*docker, "pull", "-q", image], timeout=600, env=denv)
         if pulled.returncode != 0:
             missing[python] = (pulled.stderr.strip().splitlines() or ["not found"])[-1]
     return missing
 
 
+def prepare_build(
+    cfg: config_mod.Config, env: Mapping[str, str], console: Console
+) -> tuple[engine.Builder, credentials.Secrets]:
+    """The builder to use and the build's secrets; checks what can be checked before building."""
+    builder = engine.resolve_builder(cfg.builder, env)
+    if cfg.cache_to:
+        engine.check_cache_export(builder, cfg.cache_to, env)
+    secrets = credentials.from_config(cfg, env)
+    for name in secrets.missing:
+        console.print(
+            f"devbox: note: secret-env names {name}, which is not set here; the steps run without it.",
+            highlight=False,
+            markup=False,
+        )
+    return builder, secrets
+
+
 def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
     cfg, facts = load_config(opts, env)
-    missing = missing_images(cfg)
+    builder, secrets = prepare_build(cfg, env, console)
+    missing = missing_images(cfg, builder, env, offline=opts.offline)
     if len(missing) == len(cfg.python):
         python, why = next(iter(missing.items()))
         raise BuildFailed(_missing_image_message(cfg.image_for(python), why))
     plan = make_plan(
-        cfg, facts, opts.command, extra_args=opts.extra_args, unavailable=list(missing)
+        cfg,
+        facts,
+        opts.command,
+        extra_args=opts.extra_args,
+        unavailable=list(missing),
+        offline=opts.offline,
     )
     rendered = render(plan)
+    bases = resolve_bases(cfg, facts, plan, builder, env, console, strict=opts.strict_base)
 
     work = project_work_dir(env, plan)
     state_file = work / "state.json"
@@ -139,6 +286,9 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
     nonce = uuid.uuid4().hex
     build_args = {r.rerun_arg: nonce for r in plan.tools if r.key in failed_tools}
     build_args.update({e.rerun_arg: nonce for e in plan.environments if e.python in failed_envs})
+    build_args.update(
+        {base_arg(e): bases[e.python] for e in plan.environments if e.python in bases}
+    )
 
     # Every run builds from its own directory: two runs of one project at once (an editor
     # and a terminal) never clobber each other's Dockerfile, context or exported results.
@@ -152,18 +302,27 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
             output=work_out,
             build_args=build_args,
             ca_bundle=plan.ca_bundle,
+            secrets=secrets.write(run_dir),
+            cache_from=cfg.cache_from,
+            cache_to=[c for c in cfg.cache_to if not c.startswith("type=inline")],
+            builder=builder,
             env=env,
         )
         progress = BuildProgress({r.stage: r.key for r in plan.tools})
-        with report.LiveView(console, plan.tools, quiet=opts.quiet) as view:
+        progress_log = (run_dir / "build-progress.jsonl").open("w", encoding="utf-8")
+        masked = secrets.values()
+        with progress_log, report.LiveView(console, plan.tools, quiet=opts.quiet) as view:
             view.update(progress.tools)
 
             def on_line(line: str) -> None:
+                progress_log.write(credentials.mask(line, masked))
                 if progress.feed(line, time.monotonic()):
                     view.update(progress.tools)
 
             try:
-                rc = engine.stream_build(argv, on_line, dict(env), settle=lambda: _settle(progress))
+                rc = engine.stream_build(
+                    argv, on_line, builder.env(env), settle=lambda: _settle(progress)
+                )
             except Interrupted:
                 busy = [
                     k
@@ -176,10 +335,20 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
                     + ". Nothing was reported; the next run starts from BuildKit's cache."
                 ) from None
             view.update(progress.tools)
+        (work / "logs").mkdir(parents=True, exist_ok=True)
+        os.replace(run_dir / "build-progress.jsonl", work / "logs" / "build-progress.jsonl")
         if rc != 0:
-            raise failed_build(plan, progress, env)
+            raise failed_build(plan, progress, builder.env(env))
         environments = [
-            read_environment(work_out, e.python, e.image, cached=progress.stage_cached(e.stage))
+            dataclasses.replace(
+                read_environment(
+                    work_out,
+                    e.python,
+                    e.image,
+                    cached=e.python in bases or progress.stage_cached(e.stage),
+                ),
+                base=bases.get(e.python, ""),
+            )
             for e in plan.environments
         ]
         environments += [
@@ -206,16 +375,16 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
         "failed_environments": [e.python for e in result.environments if not e.ok],
     }
     fsutil.atomic_write(state_file, json.dumps(state) + "\n")
-    result = save_logs(result, work / "logs")
+    result = save_logs(result, work / "logs", secrets.values())
 
     if result.nothing_ran:
         # Every environment failed: that is the error (exit 3), as for a single version.
         bad = next(e for e in result.environments if not e.ok)
-        raise BuildFailed(_environment_message(plan, bad), detail=_tail(bad.log))
+        raise BuildFailed(environment_message(plan, bad), detail=tail(bad.log))
 
     cwd = Path(env.get("PWD") or os.getcwd())
     for bad in (e for e in result.environments if not e.ok):
-        report.print_environment_error(console, _environment_message(plan, bad), _tail(bad.log))
+        report.print_environment_error(console, environment_message(plan, bad), tail(bad.log))
     if opts.verbose:
         report.print_outputs(console, result, plan.project.root, cwd)
     else:
@@ -250,17 +419,25 @@ def _settle(progress: BuildProgress) -> float:
     return max((engine.SETTLE_S - (now - s) for s in running), default=0.0)
 
 
-def save_logs(result: RunResult, logs: Path) -> RunResult:
-    """Keep every tool's full output in a file (the terminal may show only its tail)."""
+def save_logs(result: RunResult, logs: Path, masked: Sequence[str] = ()) -> RunResult:
+    """Keep every tool's full output in a file (the terminal may show only its tail).
+
+    Secret values are masked again here (the steps mask them already): nothing devbox
+    prints or keeps holds one.
+    """
     tools = []
     for tool in result.tools:
         path = logs / f"{tool.name}-{tool.python}.log"
-        fsutil.atomic_write(path, tool.output)
-        tools.append(dataclasses.replace(tool, log_path=path))
-    return dataclasses.replace(result, tools=tuple(tools))
+        output = credentials.mask(tool.output, masked)
+        fsutil.atomic_write(path, output)
+        tools.append(dataclasses.replace(tool, output=output, log_path=path))
+    environments = tuple(
+        dataclasses.replace(e, log=credentials.mask(e.log, masked)) for e in result.environments
+    )
+    return dataclasses.replace(result, tools=tuple(tools), environments=environments)
 
 
-def _tail(log: str, lines: int = 60) -> str:
+def tail(log: str, lines: int = 60) -> str:
     return "\n".join(log.rstrip().splitlines()[-lines:])
 
 
@@ -272,7 +449,14 @@ def _missing_image_message(image: str, why: str) -> str:
     )
 
 
-def _environment_message(plan: Plan, env: Environment) -> str:
+def environment_message(plan: Plan, env: Environment) -> str:
+    if env.log and plan.offline:
+        return (
+            f"--offline: installing the dependencies of Python {env.python} needed the network "
+            f"(installer {plan.installer}): they are neither in a pre-built base nor in the "
+            "build cache. The installer's output below names what was missing. Use a pre-built "
+            "base (`devbox base build`, then --base REF), or run once without --offline."
+        )
     if env.log:
         return (
             f"installing the dependencies failed (Python {env.python}, installer {plan.installer}, "
@@ -318,9 +502,15 @@ def build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
         image = step.removeprefix("load metadata for ").removeprefix("FROM ").split()[0]
         return BuildFailed(_missing_image_message(image, v.error))
     if in_base:
+        offline = (
+            " --offline: this step has no network; everything it installs must come from the "
+            "cache or a pre-built base (--base), or run once without --offline."
+            if plan.offline
+            else ""
+        )
         return BuildFailed(
             f"preparing the environment failed in step {step!r} (installer {plan.installer}). "
-            "Its output is below.",
+            f"Its output is below.{offline}",
             detail=log_tail,
         )
     if "failed to compute cache key" in v.error or "not found" in v.error:

@@ -25,20 +25,61 @@ class Failed(Exception):
     pass
 
 
+OFFLINE = False  # --offline: the step has no network; installs come from the caches only
+CA_SECRET = "/run/secrets/devbox-ca"
+INDEX_SECRET = "/run/secrets/devbox-index"
+ENV_SECRET = "/run/secrets/devbox-env"
+WHEELS = "/root/.cache/pip/devbox-wheels"  # uv's own wheel, kept for offline bootstraps
+
+
+def read_secret(path: str) -> "dict[str, Any]":
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def secret_values() -> "list[bytes]":
+    """Strings that must never reach a log: secret-env values, index URLs and their passwords."""
+    values = [str(v) for v in read_secret(ENV_SECRET).values()]
+    index = read_secret(INDEX_SECRET)
+    for url in [index.get("index_url") or ""] + list(index.get("extra_index_urls") or []):
+        netloc = url.partition("://")[2].partition("/")[0]
+        if "@" in netloc:
+            userinfo = netloc.rsplit("@", 1)[0]
+            values += [url, userinfo, userinfo.partition(":")[2]]
+    return sorted({v.encode() for v in values if len(v) >= 3}, key=len, reverse=True)
+
+
+def mask(chunk: bytes, secrets: "list[bytes]") -> bytes:
+    for value in secrets:
+        chunk = chunk.replace(value, b"***")
+    return chunk
+
+
 def run(cmd: "list[str]", **kw: "Any") -> None:
     say("$ " + " ".join(cmd))
-    if LOG is None:
-        rc = subprocess.call(cmd, **kw)
-    else:  # tee: the build log shows it live, the file keeps it for devbox's report
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
-        assert proc.stdout is not None
-        for chunk in iter(lambda: proc.stdout.read(8192), b""):  # type: ignore[union-attr]
-            sys.stdout.buffer.write(chunk)
-            sys.stdout.flush()
-            LOG.write(chunk)
-        rc = proc.wait()
+    secrets = secret_values()
+    # tee, masked: the build log shows it live, the file keeps it for devbox's report.
+    # Lines are passed whole, so a secret is never split across two chunks.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+    assert proc.stdout is not None
+    for line in iter(proc.stdout.readline, b""):
+        line = mask(line, secrets)
+        sys.stdout.buffer.write(line)
+        sys.stdout.flush()
+        if LOG is not None:
+            LOG.write(line)
+    rc = proc.wait()
     if rc != 0:
         say("command failed with exit code %d: %s" % (rc, " ".join(cmd)))
+        if OFFLINE:
+            say(
+                "--offline: this step has no network, so everything it installs must already "
+                "be in the cache; the output above names what was missing."
+            )
         if LOG is None:
             sys.exit(rc)
         raise Failed(rc)
@@ -56,7 +97,24 @@ def bootstrap(installer: str) -> None:
     run([sys.executable, "-m", "venv", VENV])
     if installer == "uv":
         run([sys.executable, "-m", "venv", UV_VENV])
-        run([UV_VENV + "/bin/pip", "install", "--quiet", "uv"], env=installer_env())
+        pip = [UV_VENV + "/bin/pip", "install", "--quiet"]
+        if OFFLINE:
+            if not os.path.isdir(WHEELS):
+                say(
+                    "--offline: uv is not in the cache, and installing it needs the network. "
+                    "Run once without --offline, or use a pre-built base (devbox base build)."
+                )
+                sys.exit(1)
+            run(pip + ["--no-index", "--find-links", WHEELS, "uv"], env=installer_env())
+            return
+        run(pip + ["uv"], env=installer_env())
+        # Keep uv's wheel in the pip cache mount, so an --offline bootstrap can install it.
+        version = subprocess.check_output([UV_VENV + "/bin/uv", "--version"]).split()[1].decode()
+        subprocess.call(
+            [UV_VENV + "/bin/pip", "download", "--quiet", "--no-deps", "--dest", WHEELS,
+             "uv==" + version],
+            env=installer_env(),
+        )  # fmt: skip
 
 
 def installer_command(installer: str) -> "list[str]":
@@ -65,15 +123,21 @@ def installer_command(installer: str) -> "list[str]":
     return [VENV + "/bin/python", "-m", "pip", "install"]
 
 
-CA_SECRET = "/run/secrets/devbox-ca"
-
-
 def installer_env() -> "dict[str, str]":
     env = dict(os.environ)
+    env.update({str(k): str(v) for k, v in read_secret(ENV_SECRET).items()})
     if os.path.exists(CA_SECRET):
         # A CA bundle passed as a build secret (ca-bundle): every installer trusts it.
         for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
             env[var] = CA_SECRET
+    index = read_secret(INDEX_SECRET)  # index-url / extra-index-url: a secret, never a layer
+    if index.get("index_url"):
+        env["PIP_INDEX_URL"] = env["UV_DEFAULT_INDEX"] = index["index_url"]
+    if index.get("extra_index_urls"):
+        env["PIP_EXTRA_INDEX_URL"] = env["UV_INDEX"] = " ".join(index["extra_index_urls"])
+    if OFFLINE:
+        env["UV_OFFLINE"] = "1"
+        env["PIP_NO_INDEX"] = "1"
     # uv checks TLS against its own bundled roots; the image's store is what a proxy's CA
     # is added to, so use it (behind a TLS-intercepting proxy uv fails otherwise).
     env.setdefault("UV_NATIVE_TLS", "1")
@@ -148,7 +212,7 @@ def deps(python: str) -> None:
     """
     global LOG
     os.makedirs(ENV_DIR, exist_ok=True)
-    status = {"python": python, "ok": True, "exit_code": 0}
+    status = {"python": python, "ok": True, "exit_code": 0, "offline": OFFLINE}
     with open(os.path.join(ENV_DIR, "install.log"), "wb") as LOG:
         try:
             install(python)
@@ -207,6 +271,8 @@ def install(python: str) -> None:
 
 
 def main() -> None:
+    global OFFLINE
+    OFFLINE = "--offline" in sys.argv
     if sys.argv[1:2] == ["bootstrap"]:
         bootstrap(sys.argv[2])
     elif sys.argv[1:2] == ["deps"]:

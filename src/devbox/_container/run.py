@@ -18,7 +18,40 @@ UV = "/opt/devbox/uv/bin/uv"
 #: printed last, so a live view knows the outcome before the export (see devbox.progress)
 MARKER = "devbox-exit-code:"
 CA_SECRET = "/run/secrets/devbox-ca"
+INDEX_SECRET = "/run/secrets/devbox-index"
+ENV_SECRET = "/run/secrets/devbox-env"
 ENV_MARKER = "devbox-environment-error"
+
+
+def read_secret(path: str) -> "dict[str, object]":
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+#: secret-env values: given to the tool, masked in everything this step writes or prints
+SECRET_ENV = {str(k): str(v) for k, v in read_secret(ENV_SECRET).items()}
+
+
+def secret_values() -> "list[bytes]":
+    values = list(SECRET_ENV.values())
+    index = read_secret(INDEX_SECRET)
+    urls = [index.get("index_url") or ""] + list(index.get("extra_index_urls") or [])  # type: ignore[call-overload]
+    for url in urls:
+        netloc = str(url).partition("://")[2].partition("/")[0]
+        if "@" in netloc:
+            userinfo = netloc.rsplit("@", 1)[0]
+            values += [str(url), userinfo, userinfo.partition(":")[2]]
+    return sorted({v.encode() for v in values if len(v) >= 3}, key=len, reverse=True)
+
+
+def mask(chunk: bytes, secrets: "list[bytes]") -> bytes:
+    for value in secrets:
+        chunk = chunk.replace(value, b"***")
+    return chunk
 
 
 def main() -> int:
@@ -39,6 +72,7 @@ def main() -> int:
     os.makedirs(CACHE, exist_ok=True)
     env = with_ca(dict(os.environ))  # ca-bundle: tools that download trust it too
     env.update(spec["env"])
+    env.update(SECRET_ENV)
     command = list(spec["command"])
     if spec["junit"]:
         command += ["--junitxml=" + out + "/junit.xml", "-o", "cache_dir=" + CACHE + "/pytest"]
@@ -91,6 +125,11 @@ def prepare(spec: "dict[str, object]", log: "object") -> int:
     else:
         cmd = [VENV + "/bin/python", "-m", "pip", "install", "-e", WORKDIR]
     env = with_ca(dict(os.environ, UV_NATIVE_TLS="1", UV_SYSTEM_CERTS="1", UV_LINK_MODE="copy"))
+    index = read_secret(INDEX_SECRET)
+    if index.get("index_url"):
+        env["PIP_INDEX_URL"] = env["UV_DEFAULT_INDEX"] = str(index["index_url"])
+    if index.get("extra_index_urls"):
+        env["PIP_EXTRA_INDEX_URL"] = env["UV_INDEX"] = " ".join(index["extra_index_urls"])  # type: ignore[arg-type]
     return run(cmd, env, log)
 
 
@@ -110,7 +149,13 @@ def run(command: "list[str]", env: "dict[str, str]", log: "object") -> int:
         return 127
     assert proc.stdout is not None
     stream = proc.stdout
-    for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
+    secrets = secret_values()
+    if secrets:
+        # Whole lines, so no secret is split between two chunks (and missed by the mask).
+        chunks = iter(lambda: mask(stream.readline(), secrets), b"")
+    else:
+        chunks = iter(lambda: stream.read1(65536), b"")  # type: ignore[attr-defined]
+    for chunk in chunks:
         log.write(chunk)  # type: ignore[attr-defined]
         sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
