@@ -4,7 +4,7 @@
 # (localhost/devbox-test/python:3.11 and :3.13).  Idempotent: every step is skipped when its
 # result is already there, so it is cheap to call before every run.
 #
-#   scripts/provision-engine.sh [all|engine|images|check]
+#   scripts/provision-engine.sh [all|engine|images|test-infra|check]
 #
 # Two kinds of machine are handled:
 # - a developer laptop or CI host with a working engine (Docker Desktop, a distro docker with
@@ -14,6 +14,10 @@
 #   (our CI machines): as root, dockerd 26 + containerd + buildx 0.13 are unpacked from
 #   Debian 13 packages into $DEVBOX_ENGINE_DIR and started; the base images are made with
 #   debootstrap (bookworm: Python 3.11, trixie: Python 3.13) and `docker import`.
+#   `test-infra` (part of `all`) also installs what the integration tests in tests/infra.py
+#   need: Debian's `docker-registry` (a local registry on 127.0.0.1) and `ip` (iproute2, for
+#   the bridge of a second dockerd standing in for a remote builder).  Elsewhere it does
+#   nothing and those tests skip.
 #
 # Facts behind the Debian path (checked on Debian 12 with dockerd 26.1.5 / buildx 0.13.1):
 # - Debian 12's docker.io is 20.10 (BuildKit 0.8: no heredocs, old frontend); Debian 13's
@@ -145,6 +149,18 @@ base_image() {  # $1 Debian suite, $2 python version -> localhost/devbox-test/py
   say "image $tag imported (python $(docker run --rm "$tag" python3 -c 'import sys;print(sys.version.split()[0])'))"
 }
 
+test_infra() {  # the local registry and `ip` for tests/infra.py (Debian root only)
+  if ! is_debian_root; then
+    say "test infrastructure: not a Debian root machine, skipped (the registry and second-engine tests will skip)"
+    return 0
+  fi
+  local pkgs=(docker-registry)
+  command -v ip >/dev/null || pkgs+=(iproute2)
+  apt_host "${pkgs[@]}"
+  [[ -x /usr/bin/docker-registry ]] || die "docker-registry is installed but /usr/bin/docker-registry is missing"
+  say "test infrastructure present: $(/usr/bin/docker-registry --version | awk '{print $NF}'), $(command -v ip)"
+}
+
 images() { local spec; for spec in "${IMAGES[@]}"; do base_image $spec; done; }
 
 mkdir -p "$CACHE_DIR" 2>/dev/null || CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/devbox-engine
@@ -154,7 +170,8 @@ exec 9>"$CACHE_DIR/.lock"; ! command -v flock >/dev/null || flock 9   # two call
 case ${1:-all} in
   engine) start_engine ;;
   images) images ;;
-  all) start_engine; images ;;
+  test-infra) test_infra ;;
+  all) start_engine; images; test_infra ;;
   check) have_engine && check_buildx && say "engine ok: buildx $(buildx_version)" ;;
-  *) echo "usage: $0 [all|engine|images|check]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|engine|images|test-infra|check]" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,18 @@ def _engine_tests(request: pytest.FixtureRequest) -> Iterator[None]:
     assert not changed, f"devbox changed the fixture trees: {changed[:10]}"
 
 
+def copy_fixture(name: str, tmp_path: Path) -> Path:
+    """A project of its own: a fresh path (own tool caches) and content no earlier run had.
+
+    BuildKit's cache is content-addressed across projects (cache mounts are not part of a
+    step's key), so without the unique file a step could replay from an earlier test session.
+    """
+    project = tmp_path / f"{name}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(FIXTURES / name, project)
+    (project / "run-id.txt").write_text(uuid.uuid4().hex + "\n")
+    return project
+
+
 @dataclass
 class Run:
     returncode: int
@@ -135,3 +148,51 @@ def devbox(devbox_cache: Path, tmp_path: Path) -> Any:
         return Run(proc.returncode, proc.stdout, proc.stderr, data)
 
     return run
+
+
+# -- a local registry and a second engine (tests/infra.py) -------------------------------------
+
+import infra  # noqa: E402  (appended section: infra.py is a plain module beside this file)
+
+#: The base images the second engine gets from the main one (it can pull only from `registry`).
+SECOND_ENGINE_IMAGES = (TEST_IMAGE.format(python="3.11"),)
+
+
+def _need_infra(what: str, **kinds: bool) -> None:
+    """Skip (fail when CI is set) when tests/infra.py cannot provide ``what`` here."""
+    problem = infra.infra_problem(**kinds)
+    if problem is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and the tests need {what}, but {problem}.", pytrace=False)
+    pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def registry(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real registry (Debian's docker-registry) on 127.0.0.1: yields "127.0.0.1:PORT"."""
+    _need_infra("a local registry", registry=True, second_engine=False)
+    with infra.registry(tmp_path_factory.mktemp("registry")) as address:
+        yield address
+
+
+@pytest.fixture(scope="session")
+def second_engine(
+    engine: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[infra.SecondEngine]:
+    """A second dockerd standing in for a remote builder (an `infra.SecondEngine`), with
+    SECOND_ENGINE_IMAGES copied in; afterwards the main engine must still run containers."""
+    _need_infra("a second Docker engine", registry=False, second_engine=True)
+    with infra.second_engine(
+        tmp_path_factory.mktemp("second-engine"), f"devbox-remote-{os.getpid()}"
+    ) as eng:
+        for image in SECOND_ENGINE_IMAGES:
+            infra.copy_image(None, eng, image)
+        yield eng
+    main = subprocess.run(
+        ["docker", "run", "--rm", SECOND_ENGINE_IMAGES[0], "true"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert main.returncode == 0, f"the main engine no longer runs containers: {main.stderr}"

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, copy_fixture
 
 pytestmark = pytest.mark.engine
-
-
-def copy_fixture(name: str, tmp_path: Path) -> Path:
-    """A project of its own: a fresh path (own tool caches) and content no earlier run had.
-
-    BuildKit's cache is content-addressed across projects (cache mounts are not part of a
-    step's key), so without the unique file a step could replay from an earlier test session.
-    """
-    project = tmp_path / f"{name}-{uuid.uuid4().hex[:8]}"
-    shutil.copytree(FIXTURES / name, project)
-    (project / "run-id.txt").write_text(uuid.uuid4().hex + "\n")
-    return project
 
 
 def test_source_edits_never_reinstall_manifest_edits_do(devbox: Any, tmp_path: Path) -> None:

@@ -91,10 +91,9 @@ def build(
             plan,
             benv,
         )
+        cached = {e.python: progress.stage_cached(e.stage) for e in plan.environments}
         for e in plan.environments:
-            environment = read_environment(
-                out, e.python, e.image, cached=progress.stage_cached(e.stage)
-            )
+            environment = read_environment(out, e.python, e.image, cached=cached[e.python])
             if not environment.ok:
                 raise BuildFailed(
                     environment_message(plan, environment) + " Nothing was tagged or pushed.",
@@ -122,9 +121,10 @@ def build(
                 benv,
             )
             refs.append(ref)
+            how = "replayed from the cache" if cached[e.python] else "installed"
             console.print(
-                f"devbox: {'pushed' if push else 'built'} {ref} (Python {e.python}, "
-                f"{DIGEST_LABEL} {digest[:19]}…)",
+                f"devbox: {'pushed' if push else 'built'} {ref} (Python {e.python}, dependencies "
+                f"{how}, {DIGEST_LABEL} {digest[:19]}…)",
                 highlight=False,
                 markup=False,
             )

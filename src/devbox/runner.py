@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -496,7 +497,8 @@ def build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
         return EnvironmentError_("the build failed before any step ran.", detail=tail)
     logs = bytes(v.logs).decode("utf-8", errors="replace")
     log_tail = "\n".join(logs.rstrip().splitlines()[-60:])
-    step = v.name.split("] ", 1)[-1]
+    # "RUN --mount=… --network=none python3 …": the command says which step it was
+    step = " ".join(re.sub(r"--(?:mount|network)=\S+", "", v.name.split("] ", 1)[-1]).split())
     in_base = (v.stage or "").startswith("test-base")
     if step.startswith("load metadata for") or (in_base and step.startswith("FROM")):
         image = step.removeprefix("load metadata for ").removeprefix("FROM ").split()[0]
@@ -509,8 +511,8 @@ def build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
             else ""
         )
         return BuildFailed(
-            f"preparing the environment failed in step {step!r} (installer {plan.installer}). "
-            f"Its output is below.{offline}",
+            f"preparing the environment failed in step {step!r} (installer {plan.installer})."
+            f"{offline} Its output is below.",
             detail=log_tail,
         )
     if "failed to compute cache key" in v.error or "not found" in v.error:
