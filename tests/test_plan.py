@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from devbox import config
 from devbox.errors import ConfigError
-from devbox.plan import DEFAULT_EXCLUDES, find_virtualenvs, make_plan, select_tools
+from devbox.plan import (
+    DEFAULT_EXCLUDES,
+    excluded,
+    find_virtualenvs,
+    make_plan,
+    scan_tree,
+    select_tools,
+)
 from devbox.project import inspect_project, read_pyproject
 
 
@@ -215,3 +223,43 @@ def test_dynamic_version_of_an_unpacked_sdist_comes_from_pkg_info(tmp_path: Path
     plan = plan_for(root)
     assert plan.project_install == "metadata"
     assert plan.install_spec()["version"] == "26.2.0"
+
+
+def test_the_tree_scan_finds_virtualenvs_and_unreadable_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "env" / "lib").mkdir(parents=True)
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "src").mkdir()
+    for name in ("src/ok.py", "src/secret.key", "notes.log", "env/lib/x.py"):
+        (tmp_path / name).write_text("x\n")
+    # root reads everything: the modes are not what this checks, the walk and the filter are
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: real_access(p, mode) and not str(p).endswith((".key", ".log"))
+    )
+    venvs, unreadable = scan_tree(tmp_path)
+    assert venvs == ["env"] and unreadable == ["notes.log", "src/secret.key"]
+    assert excluded("notes.log", ["*.log"]) and not excluded("src/notes.log", ["*.log"])
+    assert excluded("src/a/notes.log", ["**/*.log"]) and excluded("src/secret.key", ["src"])
+    assert excluded("build/x/y.o", ["build/"]) and not excluded("builder.py", ["build"])
+    assert not excluded("keep.log", ["!keep.log"])
+
+
+def test_unreadable_paths_outside_the_excludes_reach_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n')
+    (tmp_path / "data.bin").write_text("x")
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "p.whl").write_text("x")
+    real_access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda p, mode: real_access(p, mode) and Path(p).name not in ("data.bin", "p.whl"),
+    )
+    pyproject = {"project": {"name": "p", "version": "1"}}
+    facts = inspect_project(tmp_path, pyproject)
+    cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env={}, facts=facts)
+    assert make_plan(cfg, facts, "test").unreadable == ("data.bin",)  # dist/ is excluded anyway

@@ -184,3 +184,42 @@ def test_devbox_never_writes_into_the_tree_even_when_tools_try(devbox: Any, tmp_
     run = devbox("lint", cwd=project, env={"DEVBOX_TOOLS": tools, "DEVBOX_LINT": "scribble"})
     assert run.returncode == 0, run.stdout + run.stderr
     assert not (project / "written-by-tool.txt").exists() and not (project / "build").exists()
+
+
+def test_an_unreadable_file_is_named_instead_of_sent_empty(
+    devbox_cache: Path, tmp_path: Path
+) -> None:
+    """buildx sends a file it cannot read as an empty one, without an error: devbox checks.
+
+    The tests run as root, who reads everything; without CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH (setpriv drops them) root is held to the file modes like any user.
+    """
+    if shutil.which("setpriv") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set, and this test needs setpriv (util-linux)")
+        pytest.skip("setpriv (util-linux) is not installed")
+    project = tmp_path / "unreadable"
+    shutil.copytree(FIXTURES / "clean", project)
+    (project / "private.txt").write_text("only for its owner\n")
+    (project / "private.txt").chmod(0)
+    (project / "locked").mkdir()
+    (project / "locked" / "inside.txt").write_text("x\n")
+    (project / "locked").chmod(0)
+    limited = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+
+    def run(*extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*limited, sys.executable, "-m", "devbox", "test", "-q", *extra],
+            cwd=project, env=cli_env(devbox_cache, project, env), capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+
+    try:
+        refused = run()
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "devbox cannot read 2 paths" in refused.stderr
+        assert "locked, private.txt" in refused.stderr and "Traceback" not in refused.stderr
+        # Kept out of the build, they are no obstacle.
+        excluded = run(env={"DEVBOX_EXCLUDE": "private.txt,locked"})
+        assert excluded.returncode == 0, excluded.stdout + excluded.stderr
+    finally:
+        (project / "locked").chmod(0o755)

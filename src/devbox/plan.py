@@ -130,6 +130,8 @@ class Plan:
     network: bool = True
     #: --offline: no step has network, installs included
     offline: bool = False
+    #: project files (or directories) in the build context that devbox's user cannot read
+    unreadable: tuple[str, ...] = ()
 
     @property
     def tool_network(self) -> bool:
@@ -240,14 +242,63 @@ def collect_requirement_files(root: Path, paths: Sequence[str]) -> dict[str, str
 
 def find_virtualenvs(root: Path) -> list[str]:
     """Project-relative directories holding a ``pyvenv.cfg`` (virtualenvs by any name)."""
+    return scan_tree(root)[0]
+
+
+def scan_tree(root: Path) -> tuple[list[str], list[str]]:
+    """One walk of the project: (virtualenvs by any name, files and directories devbox's user
+    cannot read). BuildKit sends an unreadable file as an empty one, without an error (seen
+    with buildx 0.13), so devbox looks for them itself; the unreadable list is filtered by
+    the excludes later (it is almost always empty, so that costs nothing)."""
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    unreadable: list[str] = []
+
+    def rel(path: str) -> str:
+        return Path(path).relative_to(root).as_posix()
+
+    def on_error(err: OSError) -> None:
+        if err.filename and Path(err.filename) != root:
+            unreadable.append(rel(err.filename))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
         if "pyvenv.cfg" in filenames:
-            found.append(Path(dirpath).relative_to(root).as_posix())
+            found.append(rel(dirpath))
             dirnames.clear()
             continue
         dirnames[:] = [d for d in dirnames if d not in _SKIP_WALK]
-    return sorted(found)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.access(path, os.R_OK) and not os.path.islink(path):
+                unreadable.append(rel(path))
+    return sorted(found), sorted(unreadable)
+
+
+def _ignore_regex(pattern: str) -> re.Pattern[str] | None:
+    """A .dockerignore pattern as a regex over project-relative paths (None: an exception)."""
+    pattern = pattern.strip().strip("/")
+    if not pattern or pattern.startswith(("!", "#")):
+        return None
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + "(?:/.*)?")  # a directory excludes what is inside it
+
+
+def excluded(path: str, patterns: Sequence[str]) -> bool:
+    """Whether ``path`` (project-relative) is kept out of the build context by ``patterns``."""
+    return any(
+        (rx := _ignore_regex(p)) is not None and rx.fullmatch(path) is not None for p in patterns
+    )
 
 
 def select_tools(config: Config, command: Command) -> list[tuple[str, tools.Kind]]:
@@ -337,7 +388,7 @@ def make_plan(
     else:
         install = "none"
 
-    venvs = find_virtualenvs(facts.root) if virtualenvs is None else virtualenvs
+    venvs, unreadable = scan_tree(facts.root) if virtualenvs is None else (virtualenvs, [])
     excludes = (*DEFAULT_EXCLUDES, *(v for v in venvs if v != "."), *config.exclude)
     return Plan(
         project=facts,
@@ -357,4 +408,5 @@ def make_plan(
         project_install=install,
         tools=tuple(runs),
         excludes=excludes,
+        unreadable=tuple(p for p in unreadable if not excluded(p, excludes)),
     )

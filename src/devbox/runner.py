@@ -17,7 +17,13 @@ from rich.console import Console
 from devbox import config as config_mod
 from devbox import credentials, engine, fsutil, junit, report
 from devbox.dockerfile import DIGEST_LABEL, Rendered, base_arg, deps_digest, render
-from devbox.errors import BuildFailed, EngineUnavailable, EnvironmentError_, Interrupted
+from devbox.errors import (
+    BuildFailed,
+    ConfigError,
+    EngineUnavailable,
+    EnvironmentError_,
+    Interrupted,
+)
 from devbox.plan import Command, Plan, make_plan
 from devbox.progress import BuildProgress
 from devbox.project import ProjectFacts, inspect_project, read_pyproject
@@ -274,6 +280,8 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
         unavailable=list(missing),
         offline=opts.offline,
     )
+    if plan.unreadable:
+        raise ConfigError(unreadable_message(plan))
     rendered = render(plan)
     bases = resolve_bases(cfg, facts, plan, builder, env, console, strict=opts.strict_base)
 
@@ -409,6 +417,17 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
                 markup=False,
             )
     return result
+
+
+def unreadable_message(plan: Plan) -> str:
+    names = plan.unreadable
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (
+        f"devbox cannot read {len(names)} path{'s' if len(names) > 1 else ''} in {plan.project.root}: "
+        f"{shown}. BuildKit would send an unreadable file as an empty one, so nothing ran. Make "
+        "them readable (chmod a+r FILE, a+rx for a directory), or keep them out of the build "
+        'with exclude in [tool.devbox] (for example exclude = ["' + names[0] + '"]).'
+    )
 
 
 def _settle(progress: BuildProgress) -> float:
