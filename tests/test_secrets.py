@@ -136,6 +136,7 @@ def test_index_credentials_and_secret_env_work_and_leave_no_trace(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"http://{index.url}/simple/devbox-secret-probe/", timeout=10)
     assert refused.value.code == 401
+    refused.value.close()  # the error holds the open response
 
     project = tmp_path / "secrets"
     (project / "tests").mkdir(parents=True)
