@@ -165,6 +165,8 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
         network = false
         cache-from = ["type=registry,ref=registry.example/team/cache"]
         cache-to = ["type=inline"]
+        system-packages = ["gcc", "libpq-dev=15.8-0+deb12u1"]
+        pretend-version = "1.2.3.dev4"
 
         [tool.devbox.tools.pytest]
         packages = ["pytest", "pytest-xdist"]
@@ -187,6 +189,8 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
     assert cfg.network is False
     assert cfg.cache_from == ("type=registry,ref=registry.example/team/cache",)
     assert cfg.cache_to == ("type=inline",)
+    assert cfg.system_packages == ("gcc", "libpq-dev=15.8-0+deb12u1")
+    assert cfg.pretend_version == "1.2.3.dev4"
     assert cfg.ca_bundle == str((tmp_path / "certs" / "corp.pem").resolve())
     assert cfg.base_image == "ghcr.io/acme/python:{python}-bookworm"
     assert cfg.image_for("3.11") == "ghcr.io/acme/python:3.11-bookworm"
@@ -344,6 +348,8 @@ def test_env_every_key(tmp_path: Path) -> None:
         "DEVBOX_NETWORK": "0",
         "DEVBOX_CACHE_FROM": "type=registry,ref=reg.example/c type=gha",
         "DEVBOX_CACHE_TO": "type=inline",
+        "DEVBOX_SYSTEM_PACKAGES": "gcc, python3-dev",
+        "DEVBOX_PRETEND_VERSION": "2.0",
     }
     cfg = load(tmp_path, env=env)
     assert cfg.index_url == "https://pkgs.example.com/simple"
@@ -354,6 +360,8 @@ def test_env_every_key(tmp_path: Path) -> None:
     assert cfg.network is False
     assert cfg.cache_from == ("type=registry,ref=reg.example/c", "type=gha")
     assert cfg.cache_to == ("type=inline",)
+    assert cfg.system_packages == ("gcc", "python3-dev")
+    assert cfg.pretend_version == "2.0"
     assert cfg.python == ("3.10",)
     assert cfg.python_candidates == ("3.10", "3.11")
     assert cfg.base_image == "my/python:{python}"

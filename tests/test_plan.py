@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from devbox import config
+from devbox.dockerfile import render
 from devbox.errors import ConfigError
 from devbox.plan import (
     DEFAULT_EXCLUDES,
@@ -263,3 +265,65 @@ def test_unreadable_paths_outside_the_excludes_reach_the_plan(
     facts = inspect_project(tmp_path, pyproject)
     cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env={}, facts=facts)
     assert make_plan(cfg, facts, "test").unreadable == ("data.bin",)  # dist/ is excluded anyway
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "files", "compiled"),
+    [
+        (
+            BASIC,
+            {"setup.py": "from setuptools import Extension, setup\nsetup(ext_modules=[])\n"},
+            True,
+        ),
+        (
+            BASIC,
+            {"setup.py": "from setuptools import setup\nsetup(cffi_modules=['x.py:ffi'])\n"},
+            True,
+        ),
+        (BASIC, {"setup.py": "from setuptools import setup\nsetup()\n"}, False),
+        (BASIC + '[build-system]\nbuild-backend = "mesonpy"\n', {}, True),
+        (BASIC + '[build-system]\nbuild-backend = "scikit_build_core.build"\n', {}, True),
+        (BASIC + '[build-system]\nbuild-backend = "maturin"\n', {}, True),
+        (
+            BASIC + '[tool.setuptools]\next-modules = [{name = "p._c", sources = ["c.c"]}]\n',
+            {},
+            True,
+        ),
+        (BASIC + '[build-system]\nbuild-backend = "hatchling.build"\n', {}, False),
+    ],
+)
+def test_projects_with_native_code_are_built_not_just_put_on_the_path(
+    tmp_path: Path, pyproject: str, files: dict[str, str], compiled: bool
+) -> None:
+    plan = plan_for(project(tmp_path, pyproject, files))
+    assert plan.project.compiled is compiled
+    assert plan.project_install == ("editable" if compiled else "metadata")
+
+
+def test_a_build_time_version_comes_from_pretend_version_pkg_info_or_a_stand_in(
+    tmp_path: Path,
+) -> None:
+    scm = '[project]\nname = "s"\ndynamic = ["version"]\n'
+    checkout = project(tmp_path / "checkout", scm)
+    plan = plan_for(checkout)
+    assert plan.project_install == "editable" and plan.version == "0.0.0+devbox"
+    pinned = plan_for(checkout, env={"DEVBOX_PRETEND_VERSION": "4.5.6"})
+    # given a version, the manifest says everything: no build needed
+    assert pinned.project_install == "metadata" and pinned.version == "4.5.6"
+    assert json.loads(render(pinned).context["install/install.json"])["version"] == "4.5.6"
+    sdist = project(
+        tmp_path / "sdist", scm, {"PKG-INFO": "Metadata-Version: 2.1\nName: s\nVersion: 7.0\n"}
+    )
+    assert plan_for(sdist).version == "7.0"
+    tool = json.loads(render(plan).context["tools/pytest.json"])
+    assert tool["version"] == "0.0.0+devbox"  # the tool step's SETUPTOOLS_SCM_PRETEND_VERSION
+
+
+def test_system_packages_add_an_apt_step_only_when_asked(tmp_path: Path) -> None:
+    root = project(tmp_path, BASIC)
+    assert "devbox_install.py system" not in render(plan_for(root)).dockerfile
+    out = render(plan_for(root, env={"DEVBOX_SYSTEM_PACKAGES": "gcc,libpq-dev"}))
+    assert out.context["install/system-packages.txt"] == "gcc\nlibpq-dev\n"
+    assert out.dockerfile.count("python3 /devbox/devbox_install.py system") == 1
+    # no package name in the Dockerfile: they travel as data
+    assert "libpq-dev" not in out.dockerfile

@@ -44,7 +44,15 @@ NASTY = st.one_of(
     st.sampled_from(["python:{python}-slim", "3.12", "ruff", "requirements.txt", "x\nRUN id", "a --mount=type=bind,target=/", "$(id)", "${HOME}"]),
 )  # fmt: skip
 
-KEYS_AS_STRINGS = ["python", "base-image", "installer", "base-ref", "builder", "index-url"]
+KEYS_AS_STRINGS = [
+    "python",
+    "base-image",
+    "installer",
+    "base-ref",
+    "builder",
+    "index-url",
+    "pretend-version",
+]
 KEYS_AS_LISTS = [
     "python-candidates",
     "extras",
@@ -58,6 +66,7 @@ KEYS_AS_LISTS = [
     "secret-env",
     "cache-from",
     "cache-to",
+    "system-packages",
 ]
 
 
@@ -87,8 +96,9 @@ def check(table: dict[str, Any], root: Path, pyproject: dict[str, Any], key: str
     envs, tools = plan.environments, plan.tools
     # exactly the intended instructions, in order
     expected = ["ARG"] * len(envs)
+    system = ["RUN"] if plan.system_packages else []
     for _ in envs:
-        expected += ["FROM", "ENV", "WORKDIR", "RUN", "ARG", "RUN", "FROM"]
+        expected += ["FROM", "ENV", "WORKDIR", *system, "RUN", "ARG", "RUN", "FROM"]
     expected += ["FROM", "COPY"]
     for _ in tools:
         expected += ["FROM", "ARG", "RUN"]
@@ -123,6 +133,7 @@ def check(table: dict[str, Any], root: Path, pyproject: dict[str, Any], key: str
             )
             assert len(c.value) == 1 and not c.heredocs
     # configured strings travel as data: they come back out of the JSON intact
+    assert out.context["install/system-packages.txt"].splitlines() == list(plan.system_packages)
     for t in tools:
         spec = json.loads(out.context[f"tools/{t.name}.json"])
         assert spec["command"] == list(t.command)

@@ -48,6 +48,9 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
                    [["registry"], ["type=ftp,ref=x"], ["type=local,dest=a b"], "type=gha"]),
     "cache-to": ([["type=inline"], ["type=registry,ref=r.example/c,mode=max"]],
                  [["type=inline "], [""], [3]]),
+    "system-packages": ([[], ["gcc", "python3-dev", "libpq-dev=15.8-0+deb12u1", "g++"]],
+                        [["GCC"], ["gcc; rm -rf /"], "gcc", [""], ["-y"]]),
+    "pretend-version": (["1.2.3", "0.0.0+devbox", "2.0.0rc1"], ["", "1 2", 3, "-1"]),
 }  # fmt: skip
 
 

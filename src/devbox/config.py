@@ -184,6 +184,27 @@ def _index_url_value(value: object) -> str:
     return _index_url(value)
 
 
+_DEB_PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(?:=[A-Za-z0-9.+:~-]+)?$")
+
+
+def _deb_package(v: str) -> str:
+    if not _DEB_PACKAGE_RE.fullmatch(v):
+        raise ValueError(
+            'Debian/Ubuntu package names such as "gcc" or "libpq-dev=15.8-0+deb12u1" '
+            "(lowercase letters, digits, '+', '-', '.'; optionally =VERSION)"
+        )
+    return v
+
+
+_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}$")
+
+
+def _version_value(value: object) -> str:
+    if not isinstance(value, str) or not _VERSION_RE.fullmatch(value):
+        raise ValueError('a version such as "1.4.2" or "0.0.0+local"')
+    return value
+
+
 def _env_name(v: str) -> str:
     if not _ENV_NAME_RE.fullmatch(v):
         raise ValueError("environment variable names (letters, digits, '_')")
@@ -412,6 +433,26 @@ KEYS: dict[str, Key] = {
             type_doc="list of requirement strings",
         ),
         Key(
+            "system-packages",
+            "Debian/Ubuntu packages installed in the dependency stage with apt-get (a compiler "
+            "and headers for C extensions, libraries, command-line tools); apt's cache and lists "
+            "are BuildKit cache mounts. Needs a Debian or Ubuntu base image.",
+            _string_list(_deb_package, "Debian package names"),
+            (),
+            schema=_strings(_DEB_PACKAGE_RE),
+            type_doc="list of package names",
+        ),
+        Key(
+            "pretend-version",
+            "The project's version when it is computed at build time (setuptools-scm, hatch-vcs) "
+            "and no .git reaches the build. Default: the sdist's PKG-INFO, else 0.0.0+devbox.",
+            _version_value,
+            None,
+            env_form="str",
+            schema={"type": "string", "pattern": _VERSION_RE.pattern},
+            type_doc="string",
+        ),
+        Key(
             "lint",
             "Tools `devbox lint` runs.",
             _string_list(_tool_name, "tool names"),
@@ -552,6 +593,8 @@ class Config:
     test: tuple[str, ...]
     tools: Mapping[str, ToolOverride]
     exclude: tuple[str, ...]
+    system_packages: tuple[str, ...]
+    pretend_version: str | None
     #: absolute path of the CA bundle passed to the build as a secret, if any
     ca_bundle: str | None
     #: ${VARIABLE}s expanded: these may hold credentials and reach the build only as secrets

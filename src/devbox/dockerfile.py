@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -116,12 +117,30 @@ def _env_stage(plan: Plan, env: EnvPlan) -> str:
         ],
         f"python3 /devbox/install/devbox_install.py deps {env.python}{flag}",
     )
+    system = []
+    if plan.system_packages:
+        # apt's downloads and lists live in cache mounts (per base image: lists of different
+        # releases must not mix), so they are neither re-downloaded nor part of the image.
+        apt_id = "devbox-apt-" + re.sub(r"[^a-z0-9]+", "-", env.image.lower()).strip("-")
+        system.append(
+            _run(
+                [
+                    *offline,
+                    f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_install.py,target=/devbox/devbox_install.py",
+                    f"--mount=type=bind,from={CONTEXT_NAME},source=install/system-packages.txt,target=/devbox/system-packages.txt",
+                    f"--mount=type=cache,id={apt_id}-cache,target=/var/cache/apt,sharing=locked",
+                    f"--mount=type=cache,id={apt_id}-lists,target=/var/lib/apt/lists,sharing=locked",
+                ],
+                f"python3 /devbox/devbox_install.py system{flag}",
+            )
+        )
     return "\n\n".join(
         [
             f"FROM {env.image} AS {env.stage}",
             f"ENV VIRTUAL_ENV={VENV} \\\n    PATH={VENV}/bin:$PATH \\\n"
             "    PIP_DISABLE_PIP_VERSION_CHECK=1 \\\n    PYTHONUNBUFFERED=1",
             f"WORKDIR {WORKDIR}",
+            *system,
             bootstrap,
             f"ARG {env.rerun_arg}\n{deps}",
         ]
@@ -161,6 +180,7 @@ def render(plan: Plan) -> Rendered:
 
     context = {
         "install/devbox_install.py": _container_script("install.py"),
+        "install/system-packages.txt": "".join(p + "\n" for p in plan.system_packages),
         "install/install.json": json.dumps(plan.install_spec(), indent=2, sort_keys=True) + "\n",
         "install/requirements.txt": "".join(line + "\n" for line in plan.requirements),
         "run/devbox_run.py": _container_script("run.py"),
@@ -212,6 +232,7 @@ def tool_spec(plan: Plan, run: ToolRun) -> dict[str, object]:
         "junit": run.junit,
         "project_install": plan.project_install,
         "installer": plan.installer,
+        "version": plan.version,
     }
 
 

@@ -5,6 +5,7 @@ Pure: no I/O beyond reading the project's directory listing, no Docker.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -16,10 +17,13 @@ from typing import Any, Literal
 from devbox import tools
 from devbox.config import Config
 from devbox.errors import ConfigError
-from devbox.project import ProjectFacts, normalize_name
+from devbox.project import ProjectFacts, normalize_name, sdist_version
 
 Command = Literal["lint", "test", "check"]
 ProjectInstall = Literal["metadata", "editable", "none"]
+
+#: The version a project with a build-time version gets when nothing better is known.
+FALLBACK_VERSION = "0.0.0+devbox"
 
 #: Where the project's requirement files are mounted in the install step.
 REQUIREMENTS_DIR = "/devbox/install/project"
@@ -132,6 +136,10 @@ class Plan:
     offline: bool = False
     #: project files (or directories) in the build context that devbox's user cannot read
     unreadable: tuple[str, ...] = ()
+    #: Debian/Ubuntu packages apt-get installs in the dependency stage
+    system_packages: tuple[str, ...] = ()
+    #: the project's version (for a build-time version: pretend-version, PKG-INFO or a stand-in)
+    version: str | None = None
 
     @property
     def tool_network(self) -> bool:
@@ -363,6 +371,14 @@ def make_plan(
                 )
             runs.append(run)
 
+    # A version computed at build time: pretend-version when given (then the manifests say
+    # everything), else the sdist's PKG-INFO (inspect_project read it). Projects installed
+    # editable get it, or a stand-in, as setuptools-scm's pretend version: no .git reaches
+    # the build, so setuptools-scm and hatch-vcs could not compute one.
+    if config.pretend_version and facts.name and "version" in facts.dynamic:
+        facts = dataclasses.replace(facts, version=config.pretend_version)
+    version = config.pretend_version or facts.version or sdist_version(facts.root)
+
     seen: set[str] = set()
     requirements: list[str] = []
     # uv.lock: the project's dependencies, extras and groups come from the lock (uv sync
@@ -381,7 +397,7 @@ def make_plan(
     requirements += packages
     requirements += [f"-r {REQUIREMENTS_DIR}/{r}" for r in config.requirements]
 
-    if facts.has_static_metadata:
+    if facts.has_static_metadata and not facts.compiled:
         install: ProjectInstall = "metadata"
     elif facts.name or (facts.root / "setup.py").is_file() or (facts.root / "setup.cfg").is_file():
         install = "editable"
@@ -409,4 +425,6 @@ def make_plan(
         tools=tuple(runs),
         excludes=excludes,
         unreadable=tuple(p for p in unreadable if not excluded(p, excludes)),
+        system_packages=config.system_packages,
+        version=version or FALLBACK_VERSION,
     )

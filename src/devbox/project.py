@@ -76,6 +76,9 @@ class ProjectFacts:
     scripts: Mapping[str, str]
     #: directory (relative to the root) that must be on sys.path to import the project
     import_root: str
+    #: the project builds native code (C/C++/Cython/Rust extensions): it must be installed,
+    #: not just put on sys.path
+    compiled: bool = False
 
     def extra(self, name: str) -> tuple[str, ...] | None:
         """An extra's requirements, matching names as PEP 685 does (normalized)."""
@@ -134,7 +137,38 @@ def inspect_project(root: Path, pyproject: Mapping[str, Any]) -> ProjectFacts:
         if isinstance(scripts, dict)
         else {},
         import_root=detect_import_root(root),
+        compiled=builds_native_code(root, pyproject),
     )
+
+
+#: build backends that compile native code
+NATIVE_BACKENDS = (
+    "mesonpy",
+    "scikit_build_core",
+    "maturin",
+    "enscons",
+    "pymsbuild",
+    "py_build_cmake",
+)
+#: what a setup.py that builds extensions contains
+_SETUP_MARKERS = ("ext_modules", "Extension(", "cythonize", "cffi_modules", "rust_extensions")
+
+
+def builds_native_code(root: Path, pyproject: Mapping[str, Any]) -> bool:
+    """Whether building the project compiles extensions (so it must be built to be imported)."""
+    system = pyproject.get("build-system")
+    backend = system.get("build-backend") if isinstance(system, dict) else None
+    if isinstance(backend, str) and backend.split(".")[0] in NATIVE_BACKENDS:
+        return True
+    tool = pyproject.get("tool")
+    setuptools = tool.get("setuptools") if isinstance(tool, dict) else None
+    if isinstance(setuptools, dict) and "ext-modules" in setuptools:
+        return True
+    try:
+        setup_py = (root / "setup.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(marker in setup_py for marker in _SETUP_MARKERS)
 
 
 def sdist_version(root: Path) -> str | None:

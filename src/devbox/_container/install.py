@@ -117,6 +117,33 @@ def bootstrap(installer: str) -> None:
         )  # fmt: skip
 
 
+APT_KEEP = "/etc/apt/apt.conf.d/devbox-keep-downloads"
+
+
+def system() -> None:
+    """apt-get install the system-packages (the apt cache and lists are cache mounts)."""
+    with open("/devbox/system-packages.txt") as f:
+        names = [line.strip() for line in f if line.strip()]
+    if not names:
+        return
+    if not os.path.exists("/usr/bin/apt-get"):
+        say(
+            "system-packages needs apt-get, and this base image has none: use a Debian or "
+            "Ubuntu based image (python:X-slim is one), or install the packages into your "
+            "own base image."
+        )
+        sys.exit(1)
+    # Images often tell apt to delete what it downloads; keep it, in the cache mount.
+    if os.path.exists("/etc/apt/apt.conf.d/docker-clean"):
+        os.remove("/etc/apt/apt.conf.d/docker-clean")
+    with open(APT_KEEP, "w") as f:
+        f.write('Binary::apt::APT::Keep-Downloaded-Packages "true";\n')
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if not OFFLINE:  # --offline: the lists and packages in the cache mounts must do
+        run(["apt-get", "update", "-q"], env=env)
+    run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *names], env=env)
+
+
 def installer_command(installer: str) -> "list[str]":
     if installer == "uv":
         return [UV_VENV + "/bin/uv", "pip", "install", "--python", VENV + "/bin/python"]
@@ -273,12 +300,14 @@ def install(python: str) -> None:
 def main() -> None:
     global OFFLINE
     OFFLINE = "--offline" in sys.argv
-    if sys.argv[1:2] == ["bootstrap"]:
+    if sys.argv[1:2] == ["system"]:
+        system()
+    elif sys.argv[1:2] == ["bootstrap"]:
         bootstrap(sys.argv[2])
     elif sys.argv[1:2] == ["deps"]:
         deps(sys.argv[2])
     else:
-        sys.exit("usage: devbox_install.py bootstrap uv|pip | deps")
+        sys.exit("usage: devbox_install.py system | bootstrap uv|pip | deps PYTHON")
 
 
 if __name__ == "__main__":
