@@ -691,3 +691,18 @@ def test_odd_project_text_is_kept_out_of_comment_syntax(tmp_path: Path) -> None:
 
     assert cfg.python == ("3.13",)
     assert "\x07" not in (root / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_a_project_with_extensions_gets_a_compiler_proposed(tmp_path: Path) -> None:
+    setup_py = (
+        "from setuptools import Extension, setup\nsetup(ext_modules=[Extension('p._c', ['c.c'])])\n"
+    )
+    root = make_project(tmp_path / "p", {"setup.py": setup_py})
+    init(root)
+    assert load_config(root).system_packages == ("gcc", "libc6-dev", "python3-dev")
+    assert "builds native extensions" in comments(
+        (root / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    plain = make_project(tmp_path / "q", {})
+    init(plain)
+    assert load_config(plain).system_packages == ()

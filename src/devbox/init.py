@@ -427,6 +427,14 @@ def _propose(project_dir: Path) -> _Proposal:
             "No pytest configuration or tests/ directory found: pytest, devbox's default.",
         )
 
+    if facts.compiled:
+        p.set(
+            "system-packages",
+            ["gcc", "libc6-dev", "python3-dev"],
+            "The project builds native extensions: a compiler and Python's headers, installed "
+            "with apt-get (python:X-slim images have the headers; gcc and libc6-dev suffice).",
+        )
+
     mypy = _table(pyproject, "tool", "mypy")
     if "mypy" in lint and mypy is not None and mypy.get("files"):
         p.tool_tables["mypy"] = (
