@@ -39,8 +39,16 @@ def test_read_pyproject_missing(tmp_path: Path) -> None:
         read_pyproject(tmp_path)
     assert info.value.exit_code == 2
     assert str(tmp_path / PYPROJECT) in info.value.message
-    assert "no pyproject.toml here" in info.value.message
+    assert "no pyproject.toml (nor setup.py or setup.cfg) here" in info.value.message
     assert "--project" in info.value.message
+
+
+@pytest.mark.parametrize("manifest", ["setup.py", "setup.cfg"])
+def test_a_project_without_pyproject_is_read_as_an_empty_one(tmp_path: Path, manifest: str) -> None:
+    (tmp_path / manifest).write_text("")
+    (tmp_path / "pkg").mkdir()
+    assert read_pyproject(tmp_path) == {}
+    assert find_project_dir(tmp_path / "pkg") == tmp_path
 
 
 @pytest.mark.parametrize(

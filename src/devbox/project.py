@@ -27,9 +27,11 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if any((project_dir / name).is_file() for name in LEGACY_MANIFESTS):
+            return {}  # a setup.py/setup.cfg project: no [tool.devbox], defaults and DEVBOX_*
         raise ConfigError(
-            f"{path}: no pyproject.toml here. Run devbox from a project's root directory "
-            "or point at one with --project DIR."
+            f"{path}: no pyproject.toml (nor setup.py or setup.cfg) here. Run devbox from a "
+            "project's root directory or point at one with --project DIR."
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
@@ -45,11 +47,16 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
         ) from None
 
 
+#: manifests of projects without a pyproject.toml (configured by DEVBOX_* and options only)
+LEGACY_MANIFESTS = ("setup.py", "setup.cfg")
+
+
 def find_project_dir(start: Path) -> Path:
-    """The nearest directory at or above ``start`` holding a pyproject.toml (else ``start``)."""
+    """The nearest directory at or above ``start`` holding a pyproject.toml, setup.py or
+    setup.cfg (else ``start``)."""
     start = start.resolve()
     for d in (start, *start.parents):
-        if (d / PYPROJECT).is_file():
+        if any((d / name).is_file() for name in (PYPROJECT, *LEGACY_MANIFESTS)):
             return d
     return start
 
