@@ -316,7 +316,9 @@ project's tests natively and through devbox, and compares pytest's counts.
   in the image {image}.
 - Both sides pass the same pytest arguments, and both counts come from pytest's JUnit XML.
   Times: the native pytest run, and devbox's second run with `--rerun` (dependencies
-  replayed, tests executed); set-up is the native venv install and devbox's first run.
+  replayed, tests executed); set-up is the native venv install and devbox's first run,
+  which replays the dependency stage when an earlier run on the engine built it (as in the
+  run below, made after development runs) and installs everything on a cold engine.
 
 Run on {date} (docker {docker}): {matched} of {total} projects match.
 

@@ -392,3 +392,17 @@ def test_an_image_without_the_label_is_not_used(
         project_with_deps, {"org.opencontainers.image.title": "x"}, fake=fake_docker
     )
     assert bases == {} and f"has no {DIGEST_LABEL} label" in said
+
+
+def test_secret_values_never_reach_the_buildx_command_line(tmp_path: Path) -> None:
+    secrets = credentials.Secrets(
+        index_url="https://bot:pw-4242@pkgs.example/simple", env={"API_TOKEN": "tok-777"}
+    )
+    argv = engine.build_argv(
+        dockerfile=Path("/c/Dockerfile"), context=Path("/proj"), devbox_context=Path("/c/ctx"),
+        output=Path("/c/out"), build_args={}, secrets=secrets.write(tmp_path),
+    )  # fmt: skip
+    joined = " ".join(argv)
+    assert "pw-4242" not in joined and "tok-777" not in joined
+    assert f"id=devbox-index,src={tmp_path / 'devbox-index.secret'}" in argv
+    assert f"id=devbox-env,src={tmp_path / 'devbox-env.secret'}" in argv
