@@ -64,7 +64,11 @@ PROJECTS = [
         system_packages=("python3-tk",),
         note="The host's Python (pyenv) was built without the ndbm module, Debian's python3 has "
         "it: test_six's ndbm test is skipped natively and runs (and passes) in the image. Every "
-        "other test has the same outcome.",
+        "other test has the same outcome. Debian also ships tkinter as a package of its own: "
+        "without `DEVBOX_SYSTEM_PACKAGES=python3-tk` 15 more tests are skipped in the image. "
+        "Differences like these come from the interpreters, not from devbox: pick a base image "
+        "whose Python is built like the one you compare with (`base-image`), or add the "
+        "missing modules with `system-packages`.",
     ),
     Project(
         "attrs",
