@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import copy_fixture
+from conftest import FIXTURES, copy_fixture
 from devbox.progress import BuildProgress
 
 pytestmark = pytest.mark.engine
@@ -159,3 +159,22 @@ def test_a_pushed_base_runs_on_a_second_engine_without_installing(
         ).stdout
     )
     assert labels["devbox.deps-digest"] == pushed_labels["devbox.deps-digest"]
+
+
+def test_doctor_checks_the_builders_engine(devbox: Any, second_engine: Any) -> None:
+    clean = FIXTURES / "clean"
+    run = devbox("doctor", cwd=clean, env={"DEVBOX_BUILDER": second_engine.context}, report=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"engine: Docker Engine 26.1.5+dfsg1 at {second_engine.host}" in run.stdout
+    assert f"builder: {second_engine.context}: a docker context" in run.stdout
+    refused = devbox(
+        "doctor",
+        cwd=clean,
+        env={"DEVBOX_BUILDER": "no-such", "DEVBOX_CACHE_TO": "type=gha"},
+        report=False,
+    )
+    assert refused.returncode == 3
+    assert "[FAIL] builder 'no-such': no docker context and no buildx builder" in refused.stdout
+    driver = devbox("doctor", cwd=clean, env={"DEVBOX_CACHE_TO": "type=gha"}, report=False)
+    assert driver.returncode == 3
+    assert "[FAIL] cache-to 'type=gha': the default builder uses the docker driver" in driver.stdout

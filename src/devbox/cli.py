@@ -341,6 +341,8 @@ def doctor(ctx: click.Context, /, python: str | None) -> None:
     from devbox.runner import Options, load_config
 
     images: list[str] = []
+    builder: str | None = None
+    cache_to: tuple[str, ...] = ()
     try:
         opts = Options(
             project_dir=_project_dir(ctx),
@@ -349,12 +351,23 @@ def doctor(ctx: click.Context, /, python: str | None) -> None:
         )
         cfg, _ = load_config(opts, os.environ)
         images = [cfg.image_for(p) for p in cfg.python]
+        builder, cache_to = cfg.builder, cfg.cache_to
     except DevboxError as exc:  # no project here: check the engine anyway
         click.echo(
             f"devbox: no project configuration to check images for ({exc.message})", err=True
         )
     console = _console()
-    checks = doctor_mod.run_checks(os.environ, images)
+    if builder is not None:
+        from devbox.engine import resolve_builder
+
+        try:
+            chosen = resolve_builder(builder, os.environ)
+        except DevboxError:
+            chosen = None  # check_builder says why
+        if chosen is not None and chosen.context:  # check the engine the builds go to
+            os.environ.pop("DOCKER_HOST", None)
+            os.environ["DOCKER_CONTEXT"] = chosen.context
+    checks = doctor_mod.run_checks(os.environ, images, builder, cache_to)
     marks = {
         "ok": ("ok  ", "green"),
         "warn": ("warn", "yellow"),

@@ -42,6 +42,9 @@ class Context:
     endpoint: str = ""
     server_version: str = ""
     engine_up: bool = False
+    #: the configured builder (docker context or buildx builder), and the cache exports
+    builder: str | None = None
+    cache_to: tuple[str, ...] = ()
 
 
 def check_client(ctx: Context) -> Iterator[Check]:
@@ -152,22 +155,48 @@ def check_network(ctx: Context) -> Iterator[Check]:
     ]
     bundles = [k for k in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT") if ctx.env.get(k)]
     if proxies:
-        yield Check("proxy", Level.INFO, f"{', '.join(proxies)} set here",
-                    "builds use the engine's own proxy settings: configure the Docker daemon (or "
-                    "Docker Desktop's proxy settings) with the same values")  # fmt: skip
+        yield Check("proxy", Level.INFO, f"{', '.join(proxies)} set here: devbox passes them to "
+                    "every step as BuildKit's proxy build arguments (pulls of base images use the "
+                    "engine's own proxy settings)")  # fmt: skip
     if bundles:
         yield Check("CA bundle", Level.INFO,
                     f"{', '.join(bundles)} set here: devbox passes that bundle to builds as a secret "
                     "(a TLS-intercepting proxy is likely); set ca-bundle to choose another")  # fmt: skip
 
 
+def check_builder(ctx: Context) -> Iterator[Check]:
+    if ctx.builder is None and not ctx.cache_to:
+        return
+    try:
+        builder = engine.resolve_builder(ctx.builder, ctx.env)
+        if ctx.cache_to:
+            engine.check_cache_export(builder, ctx.cache_to, ctx.env)
+    except DevboxError as exc:
+        name, _, why = exc.message.partition(": ")
+        yield Check(name, Level.FAIL, why.split(". ", 1)[0], why.split(". ", 1)[-1])
+        return
+    if builder.context:
+        yield Check("builder", Level.OK, f"{builder.name}: a docker context; the checks above "
+                    "ran against its engine")  # fmt: skip
+    elif builder.instance:
+        driver = builder.driver(ctx.env) or "unknown"
+        yield Check("builder", Level.OK, f"{builder.name}: a buildx builder (driver {driver}); "
+                    "the engine checks above are the default context's")  # fmt: skip
+
+
 CHECKS: list[Callable[[Context], Iterator[Check]]] = [
-    check_client, check_engine, check_buildx, check_images, check_disk, check_network,
+    check_client, check_engine, check_buildx, check_builder, check_images, check_disk,
+    check_network,
 ]  # fmt: skip
 
 
-def run_checks(env: Mapping[str, str], images: list[str]) -> list[Check]:
-    ctx = Context(dict(env), images)
+def run_checks(
+    env: Mapping[str, str],
+    images: list[str],
+    builder: str | None = None,
+    cache_to: tuple[str, ...] = (),
+) -> list[Check]:
+    ctx = Context(dict(env), images, builder=builder, cache_to=cache_to)
     return [c for check in CHECKS for c in check(ctx)]
 
 
