@@ -6,7 +6,6 @@ tests/test_teams_engine.py.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
 import stat
@@ -212,22 +211,24 @@ def test_urls_are_redacted_in_the_install_spec(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("script", ["install", "run"])
-def test_the_step_scripts_mask_secrets(
-    script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    module = importlib.import_module(f"devbox._container.{script}")
+def test_the_step_scripts_mask_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from devbox._container import install, run, stepsecrets
+
     env_secret, index_secret = tmp_path / "env", tmp_path / "index"
     env_secret.write_text(json.dumps({"TOKEN": "tok-987654"}))
     index_secret.write_text(json.dumps({"index_url": "https://me:pw-55555@idx.example/simple"}))
-    monkeypatch.setattr(module, "ENV_SECRET", str(env_secret))
-    monkeypatch.setattr(module, "INDEX_SECRET", str(index_secret))
-    if script == "run":
-        monkeypatch.setattr(module, "SECRET_ENV", module.read_secret(str(env_secret)))
-    values = module.secret_values()
+    monkeypatch.setattr(stepsecrets, "ENV_SECRET", str(env_secret))
+    monkeypatch.setattr(stepsecrets, "INDEX_SECRET", str(index_secret))
     line = b"token tok-987654 from https://me:pw-55555@idx.example/simple (pw-55555)\n"
-    masked = module.mask(line, values)
-    assert b"tok-987654" not in masked and b"pw-55555" not in masked and b"me:" not in masked
+    assert stepsecrets.mask(line, stepsecrets.secret_values()) == b"token *** from *** (***)\n"
+    # both step scripts use this one module (in the image it is mounted next to them)
+    for script in (install, run):
+        assert script.mask is stepsecrets.mask and script.secret_values is stepsecrets.secret_values
+    env = install.installer_env()
+    assert env["TOKEN"] == "tok-987654"
+    assert (
+        env["UV_DEFAULT_INDEX"] == env["PIP_INDEX_URL"] == "https://me:pw-55555@idx.example/simple"
+    )
 
 
 # --- the Dockerfile: network, offline, pre-built bases ---------------------------------------

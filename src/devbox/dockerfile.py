@@ -38,6 +38,11 @@ class Rendered:
 #: Always declared (an absent secret is just an absent file), so the Dockerfile is the same
 #: with or without one.
 CA_SECRET = "--mount=type=secret,id=devbox-ca,target=/run/secrets/devbox-ca"
+#: The step scripts' shared secrets module, next to a script mounted at /devbox/.
+SECRETS_MODULE = (
+    f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_secrets.py,"
+    "target=/devbox/devbox_secrets.py"
+)
 #: Package index URLs (which may carry credentials) and ``secret-env`` values: secrets too.
 INDEX_SECRET = "--mount=type=secret,id=devbox-index,target=/run/secrets/devbox-index"
 ENV_SECRET = "--mount=type=secret,id=devbox-env,target=/run/secrets/devbox-env"
@@ -76,6 +81,7 @@ def _tool_stage(plan: Plan, run: ToolRun) -> str:
         *([] if plan.tool_network else [NO_NETWORK]),
         f"--mount=type=bind,from={SOURCE_STAGE},target={WORKDIR},rw",
         f"--mount=type=bind,from={CONTEXT_NAME},source=run/devbox_run.py,target=/devbox/run.py",
+        SECRETS_MODULE,
         f"--mount=type=bind,from={CONTEXT_NAME},source=tools/{run.name}.json,target=/devbox/tool.json",
         f"--mount=type=cache,id=devbox-{plan.project_key}-{run.name}-{run.python},target={CACHE}",
         CA_SECRET,
@@ -100,6 +106,7 @@ def _env_stage(plan: Plan, env: EnvPlan) -> str:
         [
             *offline,
             f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_install.py,target=/devbox/devbox_install.py",
+            SECRETS_MODULE,
             *_installer_caches(plan),
             CA_SECRET,
             INDEX_SECRET,
@@ -127,6 +134,7 @@ def _env_stage(plan: Plan, env: EnvPlan) -> str:
                 [
                     *offline,
                     f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_install.py,target=/devbox/devbox_install.py",
+                    SECRETS_MODULE,
                     f"--mount=type=bind,from={CONTEXT_NAME},source=install/system-packages.txt,target=/devbox/system-packages.txt",
                     f"--mount=type=cache,id={apt_id}-cache,target=/var/cache/apt,sharing=locked",
                     f"--mount=type=cache,id={apt_id}-lists,target=/var/lib/apt/lists,sharing=locked",
@@ -180,6 +188,7 @@ def render(plan: Plan) -> Rendered:
 
     context = {
         "install/devbox_install.py": _container_script("install.py"),
+        "install/devbox_secrets.py": _container_script("stepsecrets.py"),
         "install/system-packages.txt": "".join(p + "\n" for p in plan.system_packages),
         "install/install.json": json.dumps(plan.install_spec(), indent=2, sort_keys=True) + "\n",
         "install/requirements.txt": "".join(line + "\n" for line in plan.requirements),

@@ -12,6 +12,11 @@ import subprocess
 import sys
 from typing import Any
 
+try:  # in the image: mounted next to this script
+    from devbox_secrets import mask, secret_env, secret_values, with_ca, with_indexes  # type: ignore[import-not-found]
+except ImportError:  # devbox's own tests
+    from devbox._container.stepsecrets import mask, secret_env, secret_values, with_ca, with_indexes
+
 VENV = "/opt/devbox/venv"
 UV_VENV = "/opt/devbox/uv"
 WORKDIR = "/src"
@@ -26,37 +31,7 @@ class Failed(Exception):
 
 
 OFFLINE = False  # --offline: the step has no network; installs come from the caches only
-CA_SECRET = "/run/secrets/devbox-ca"
-INDEX_SECRET = "/run/secrets/devbox-index"
-ENV_SECRET = "/run/secrets/devbox-env"
 WHEELS = "/root/.cache/pip/devbox-wheels"  # uv's own wheel, kept for offline bootstraps
-
-
-def read_secret(path: str) -> "dict[str, Any]":
-    try:
-        with open(path) as f:
-            data = json.load(f)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def secret_values() -> "list[bytes]":
-    """Strings that must never reach a log: secret-env values, index URLs and their passwords."""
-    values = [str(v) for v in read_secret(ENV_SECRET).values()]
-    index = read_secret(INDEX_SECRET)
-    for url in [index.get("index_url") or ""] + list(index.get("extra_index_urls") or []):
-        netloc = url.partition("://")[2].partition("/")[0]
-        if "@" in netloc:
-            userinfo = netloc.rsplit("@", 1)[0]
-            values += [url, userinfo, userinfo.partition(":")[2]]
-    return sorted({v.encode() for v in values if len(v) >= 3}, key=len, reverse=True)
-
-
-def mask(chunk: bytes, secrets: "list[bytes]") -> bytes:
-    for value in secrets:
-        chunk = chunk.replace(value, b"***")
-    return chunk
 
 
 def run(cmd: "list[str]", **kw: "Any") -> None:
@@ -152,16 +127,9 @@ def installer_command(installer: str) -> "list[str]":
 
 def installer_env() -> "dict[str, str]":
     env = dict(os.environ)
-    env.update({str(k): str(v) for k, v in read_secret(ENV_SECRET).items()})
-    if os.path.exists(CA_SECRET):
-        # A CA bundle passed as a build secret (ca-bundle): every installer trusts it.
-        for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-            env[var] = CA_SECRET
-    index = read_secret(INDEX_SECRET)  # index-url / extra-index-url: a secret, never a layer
-    if index.get("index_url"):
-        env["PIP_INDEX_URL"] = env["UV_DEFAULT_INDEX"] = index["index_url"]
-    if index.get("extra_index_urls"):
-        env["PIP_EXTRA_INDEX_URL"] = env["UV_INDEX"] = " ".join(index["extra_index_urls"])
+    env.update(secret_env())
+    with_ca(env)  # a CA bundle passed as a build secret (ca-bundle): every installer trusts it
+    with_indexes(env)  # index-url / extra-index-url: a secret, never a layer
     if OFFLINE:
         env["UV_OFFLINE"] = "1"
         env["PIP_NO_INDEX"] = "1"

@@ -12,47 +12,20 @@ import subprocess
 import sys
 import time
 
+try:  # in the image: mounted next to this script
+    from devbox_secrets import mask, secret_env, secret_values, with_ca, with_indexes  # type: ignore[import-not-found]
+except ImportError:  # devbox's own tests
+    from devbox._container.stepsecrets import mask, secret_env, secret_values, with_ca, with_indexes
+
 WORKDIR = "/src"
 CACHE = "/devbox/cache"
 VENV = "/opt/devbox/venv"
 UV = "/opt/devbox/uv/bin/uv"
 #: printed last, so a live view knows the outcome before the export (see devbox.progress)
 MARKER = "devbox-exit-code:"
-CA_SECRET = "/run/secrets/devbox-ca"
-INDEX_SECRET = "/run/secrets/devbox-index"
-ENV_SECRET = "/run/secrets/devbox-env"
 ENV_MARKER = "devbox-environment-error"
-
-
-def read_secret(path: str) -> "dict[str, object]":
-    try:
-        with open(path) as f:
-            data = json.load(f)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
 #: secret-env values: given to the tool, masked in everything this step writes or prints
-SECRET_ENV = {str(k): str(v) for k, v in read_secret(ENV_SECRET).items()}
-
-
-def secret_values() -> "list[bytes]":
-    values = list(SECRET_ENV.values())
-    index = read_secret(INDEX_SECRET)
-    urls = [index.get("index_url") or ""] + list(index.get("extra_index_urls") or [])  # type: ignore[call-overload]
-    for url in urls:
-        netloc = str(url).partition("://")[2].partition("/")[0]
-        if "@" in netloc:
-            userinfo = netloc.rsplit("@", 1)[0]
-            values += [str(url), userinfo, userinfo.partition(":")[2]]
-    return sorted({v.encode() for v in values if len(v) >= 3}, key=len, reverse=True)
-
-
-def mask(chunk: bytes, secrets: "list[bytes]") -> bytes:
-    for value in secrets:
-        chunk = chunk.replace(value, b"***")
-    return chunk
+SECRET_ENV = secret_env()
 
 
 def main() -> int:
@@ -103,14 +76,6 @@ def main() -> int:
     return 0
 
 
-def with_ca(env: "dict[str, str]") -> "dict[str, str]":
-    """Point pip, uv and requests at the CA bundle secret, when the build was given one."""
-    if os.path.exists(CA_SECRET):
-        for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-            env[var] = CA_SECRET
-    return env
-
-
 def environment_ok() -> bool:
     try:
         with open("/opt/devbox/env/status.json") as f:
@@ -131,11 +96,7 @@ def prepare(spec: "dict[str, object]", log: "object") -> int:
     if spec.get("version"):
         # No .git reaches the build: setuptools-scm and hatch-vcs take this version instead.
         env.setdefault("SETUPTOOLS_SCM_PRETEND_VERSION", str(spec["version"]))
-    index = read_secret(INDEX_SECRET)
-    if index.get("index_url"):
-        env["PIP_INDEX_URL"] = env["UV_DEFAULT_INDEX"] = str(index["index_url"])
-    if index.get("extra_index_urls"):
-        env["PIP_EXTRA_INDEX_URL"] = env["UV_INDEX"] = " ".join(index["extra_index_urls"])  # type: ignore[arg-type]
+    with_indexes(env)
     return run(cmd, env, log)
 
 
