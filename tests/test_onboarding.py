@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,5 @@ def test_shell_runs_a_command_non_interactively(devbox: Any, tmp_path: Path) -> 
         "shell", "--", "python", "-c", "raise SystemExit(7)", cwd=project, report=False
     )
     assert failing.returncode == 7
+    tag = next(w for w in run.stderr.split() if w.startswith("devbox-shell/"))
+    subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True, check=True)

@@ -159,6 +159,7 @@ def test_a_pushed_base_runs_on_a_second_engine_without_installing(
         ).stdout
     )
     assert labels["devbox.deps-digest"] == pushed_labels["devbox.deps-digest"]
+    subprocess.run(["docker", "image", "rm", "-f", ref311], capture_output=True, check=True)
 
 
 def test_doctor_checks_the_builders_engine(devbox: Any, second_engine: Any) -> None:
