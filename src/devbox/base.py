@@ -9,9 +9,7 @@ compare against their own before using it.
 from __future__ import annotations
 
 import functools
-import re
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from rich.console import Console
 
@@ -20,23 +18,21 @@ from devbox import engine, fsutil
 from devbox.dockerfile import DIGEST_LABEL, ENV_STATUS_STAGE, deps_digest, render
 from devbox.errors import BuildFailed, UsageError
 from devbox.plan import Plan, make_plan
-from devbox.progress import BuildProgress
 from devbox.results import read_environment
 from devbox.runner import (
     Options,
     environment_message,
-    failed_build,
     load_config,
     prepare_build,
     project_work_dir,
+    quiet_build,
     tail,
     write_build_files,
 )
 
 
 def default_tag(plan: Plan) -> str:
-    name = re.sub(r"[^a-z0-9._-]", "-", plan.project.root.name.lower()).strip(".-_") or "project"
-    return f"devbox-base/{name}:{{python}}"
+    return f"devbox-base/{plan.image_name}:{{python}}"
 
 
 def _tag_template(tag: str, plan: Plan) -> str:
@@ -86,7 +82,7 @@ def build(
         # 1. Install, and read each version's install record before anything is tagged:
         #    an image whose install failed must never reach a registry.
         out = run_dir / "out"
-        progress = _stream(
+        progress = quiet_build(
             argv(output=out, target=ENV_STATUS_STAGE),
             plan,
             benv,
@@ -108,7 +104,7 @@ def build(
                 "devbox.python": e.python,
                 "devbox.project": plan.project.name or plan.project.root.name,
             }
-            _stream(
+            quiet_build(
                 argv(
                     output=None,
                     target=e.stage,
@@ -135,11 +131,3 @@ def build(
         markup=False,
     )
     return refs
-
-
-def _stream(argv: Sequence[str], plan: Plan, env: Mapping[str, str]) -> BuildProgress:
-    progress = BuildProgress({})
-    rc = engine.stream_build(argv, lambda line: progress.feed(line, time.monotonic()), env)
-    if rc != 0:
-        raise failed_build(plan, progress, env)
-    return progress

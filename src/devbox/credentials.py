@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devbox._container.stepsecrets import sensitive
 from devbox.config import Config
 
 INDEX_ID = "devbox-index"
@@ -59,14 +60,9 @@ class Secrets:
         return paths
 
     def values(self) -> list[str]:
-        """Every string to mask: secret-env values, index URLs with credentials, their parts."""
-        values = list(self.env.values())
-        for url in self.urls():
-            netloc = url.partition("://")[2].partition("/")[0]
-            if "@" in netloc:
-                userinfo = netloc.rsplit("@", 1)[0]
-                values += [url, userinfo, userinfo.partition(":")[2]]
-        return sorted({v for v in values if len(v) >= 3}, key=len, reverse=True)
+        """Every string to mask: secret-env values, index URLs with credentials, their parts
+        (the rule the steps mask with, too)."""
+        return sensitive(list(self.env.values()), self.urls())
 
 
 def from_config(cfg: Config, env: Mapping[str, str]) -> Secrets:

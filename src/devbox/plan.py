@@ -142,6 +142,12 @@ class Plan:
     version: str | None = None
 
     @property
+    def image_name(self) -> str:
+        """The project directory's name as an image repository component (shell, base)."""
+        name = re.sub(r"[^a-z0-9._-]", "-", self.project.root.name.lower()).strip(".-_")
+        return name or "project"
+
+    @property
     def tool_network(self) -> bool:
         return self.network and not self.offline
 

@@ -92,7 +92,8 @@ def deps_digests(
     A base image holds what lint and test both need (the `check` plan), so one image serves
     every command; the digest is computed the same way for the label and for the check.
     """
-    plan = make_plan(cfg, facts, "check", unavailable=unavailable)
+    # virtualenvs=(): the digest does not depend on the excludes, so no second tree walk
+    plan = make_plan(cfg, facts, "check", unavailable=unavailable, virtualenvs=())
     rendered = render(plan)
     return {e.python: deps_digest(plan, rendered, e) for e in plan.environments}
 
@@ -500,6 +501,15 @@ def failed_build(plan: Plan, progress: BuildProgress, env: Mapping[str, str]) ->
         # pays for no checks (the docker SDK import alone costs ~0.2 s). Raises if unusable.
         engine.probe(env)
     return build_error(plan, progress)
+
+
+def quiet_build(argv: Sequence[str], plan: Plan, env: Mapping[str, str]) -> BuildProgress:
+    """Run a build without the live view (shell and base images); raise if it fails."""
+    progress = BuildProgress({})
+    rc = engine.stream_build(argv, lambda line: progress.feed(line, time.monotonic()), env)
+    if rc != 0:
+        raise failed_build(plan, progress, env)
+    return progress
 
 
 def build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:

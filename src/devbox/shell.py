@@ -8,9 +8,7 @@ user's explicit choice here, unlike lint/test, which never touch the tree.
 from __future__ import annotations
 
 import os
-import re
 import sys
-import time
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console
@@ -19,8 +17,7 @@ from devbox import engine, fsutil
 from devbox.dockerfile import render
 from devbox.errors import UsageError
 from devbox.plan import EnvPlan, Plan, make_plan
-from devbox.progress import BuildProgress
-from devbox.runner import Options, failed_build, load_config, project_work_dir, write_build_files
+from devbox.runner import Options, load_config, project_work_dir, quiet_build, write_build_files
 from devbox.tools import WORKDIR
 
 #: Checks the install step's record before handing over: a failed install says so and exits 3.
@@ -34,8 +31,7 @@ _INTERACTIVE = ["sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"
 
 
 def image_tag(plan: Plan, env: EnvPlan) -> str:
-    name = re.sub(r"[^a-z0-9._-]", "-", plan.project.root.name.lower()).strip(".-_") or "project"
-    return f"devbox-shell/{name}-{plan.project_key}:{env.python}"
+    return f"devbox-shell/{plan.image_name}-{plan.project_key}:{env.python}"
 
 
 def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) -> tuple[Plan, str]:
@@ -43,7 +39,6 @@ def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) ->
     plan = make_plan(cfg, facts, "check")
     environment = plan.environments[0]
     tag = image_tag(plan, environment)
-    progress = BuildProgress({})
     console.print(
         f"devbox: preparing {tag} (Python {environment.python})", highlight=False, markup=False
     )
@@ -54,11 +49,7 @@ def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) ->
             output=None, build_args={}, target=environment.stage, tag=tag,
             ca_bundle=plan.ca_bundle, env=env_vars,
         )  # fmt: skip
-        rc = engine.stream_build(
-            argv, lambda line: progress.feed(line, time.monotonic()), dict(env_vars)
-        )
-    if rc != 0:
-        raise failed_build(plan, progress, env_vars)
+        quiet_build(argv, plan, dict(env_vars))
     return plan, tag
 
 

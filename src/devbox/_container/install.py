@@ -13,9 +13,11 @@ import sys
 from typing import Any
 
 try:  # in the image: mounted next to this script
-    from devbox_secrets import mask, secret_env, secret_values, with_ca, with_indexes  # type: ignore[import-not-found]
+    from devbox_secrets import installer_env as step_installer_env  # type: ignore[import-not-found]
+    from devbox_secrets import mask, secret_values
 except ImportError:  # devbox's own tests
-    from devbox._container.stepsecrets import mask, secret_env, secret_values, with_ca, with_indexes
+    from devbox._container.stepsecrets import installer_env as step_installer_env
+    from devbox._container.stepsecrets import mask, secret_values
 
 VENV = "/opt/devbox/venv"
 UV_VENV = "/opt/devbox/uv"
@@ -126,19 +128,10 @@ def installer_command(installer: str) -> "list[str]":
 
 
 def installer_env() -> "dict[str, str]":
-    env = dict(os.environ)
-    env.update(secret_env())
-    with_ca(env)  # a CA bundle passed as a build secret (ca-bundle): every installer trusts it
-    with_indexes(env)  # index-url / extra-index-url: a secret, never a layer
+    env: "dict[str, str]" = step_installer_env(dict(os.environ))
     if OFFLINE:
         env["UV_OFFLINE"] = "1"
         env["PIP_NO_INDEX"] = "1"
-    # uv checks TLS against its own bundled roots; the image's store is what a proxy's CA
-    # is added to, so use it (behind a TLS-intercepting proxy uv fails otherwise).
-    env.setdefault("UV_NATIVE_TLS", "1")
-    env.setdefault("UV_SYSTEM_CERTS", "1")
-    # The cache is a BuildKit cache mount, another filesystem: hard links cannot work.
-    env.setdefault("UV_LINK_MODE", "copy")
     return env
 
 

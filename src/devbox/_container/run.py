@@ -13,9 +13,15 @@ import sys
 import time
 
 try:  # in the image: mounted next to this script
-    from devbox_secrets import mask, secret_env, secret_values, with_ca, with_indexes  # type: ignore[import-not-found]
+    from devbox_secrets import installer_env, mask, secret_env, secret_values, with_ca  # type: ignore[import-not-found]
 except ImportError:  # devbox's own tests
-    from devbox._container.stepsecrets import mask, secret_env, secret_values, with_ca, with_indexes
+    from devbox._container.stepsecrets import (
+        installer_env,
+        mask,
+        secret_env,
+        secret_values,
+        with_ca,
+    )
 
 WORKDIR = "/src"
 CACHE = "/devbox/cache"
@@ -92,11 +98,10 @@ def prepare(spec: "dict[str, object]", log: "object") -> int:
         cmd = [UV, "pip", "install", "--python", VENV + "/bin/python", "-e", WORKDIR]
     else:
         cmd = [VENV + "/bin/python", "-m", "pip", "install", "-e", WORKDIR]
-    env = with_ca(dict(os.environ, UV_NATIVE_TLS="1", UV_SYSTEM_CERTS="1", UV_LINK_MODE="copy"))
+    env = installer_env(dict(os.environ))
     if spec.get("version"):
         # No .git reaches the build: setuptools-scm and hatch-vcs take this version instead.
         env.setdefault("SETUPTOOLS_SCM_PRETEND_VERSION", str(spec["version"]))
-    with_indexes(env)
     return run(cmd, env, log)
 
 

@@ -1,4 +1,5 @@
-"""The secrets of a build step, shared by devbox's install and tool scripts.
+"""The secrets of a build step and the installers' environment, shared by devbox's install
+and tool scripts.
 
 Mounted next to them as ``/devbox/devbox_secrets.py``. BuildKit mounts each secret as a file
 (absent when not given): the CA bundle, the package indexes (JSON, URLs may hold
@@ -48,17 +49,38 @@ def with_indexes(env: "Dict[str, str]") -> "Dict[str, str]":
     return env
 
 
-def secret_values() -> "List[bytes]":
-    """Strings that must never reach a log: secret-env values, index URLs and their
-    credentials. Longest first, so a URL is masked whole before its password is."""
-    values = list(secret_env().values())
-    index = read_secret(INDEX_SECRET)
-    for url in [index.get("index_url") or ""] + list(index.get("extra_index_urls") or []):
+def sensitive(values: "List[str]", urls: "List[str]") -> "List[str]":
+    """Strings that must never reach a log: the given values, and the index URLs that carry
+    credentials with those credentials. Longest first, so a URL is masked whole before its
+    password is. (devbox itself masks with the same rule.)"""
+    found = list(values)
+    for url in urls:
         netloc = str(url).partition("://")[2].partition("/")[0]
         if "@" in netloc:
             userinfo = netloc.rsplit("@", 1)[0]
-            values += [str(url), userinfo, userinfo.partition(":")[2]]
-    return sorted({v.encode() for v in values if len(v) >= 3}, key=len, reverse=True)
+            found += [str(url), userinfo, userinfo.partition(":")[2]]
+    return sorted({v for v in found if len(v) >= 3}, key=len, reverse=True)
+
+
+def installer_env(env: "Dict[str, str]") -> "Dict[str, str]":
+    """``env`` for pip and uv: secret-env, the CA bundle, the package indexes, uv's settings."""
+    env.update(secret_env())
+    with_ca(env)  # a CA bundle passed as a build secret (ca-bundle): every installer trusts it
+    with_indexes(env)  # index-url / extra-index-url: a secret, never a layer
+    # uv checks TLS against its own bundled roots; the image's store is what a proxy's CA
+    # is added to, so use it (behind a TLS-intercepting proxy uv fails otherwise).
+    env.setdefault("UV_NATIVE_TLS", "1")
+    env.setdefault("UV_SYSTEM_CERTS", "1")
+    # The cache is a BuildKit cache mount, another filesystem: hard links cannot work.
+    env.setdefault("UV_LINK_MODE", "copy")
+    return env
+
+
+def secret_values() -> "List[bytes]":
+    """What this step must mask: secret-env values, index URLs and their credentials."""
+    index = read_secret(INDEX_SECRET)
+    urls = [index.get("index_url") or ""] + list(index.get("extra_index_urls") or [])
+    return [v.encode() for v in sensitive(list(secret_env().values()), urls)]
 
 
 def mask(chunk: bytes, secrets: "List[bytes]") -> bytes:
