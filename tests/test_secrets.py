@@ -170,6 +170,23 @@ command = ["python", "-c", "import os, {PROBE}; print('token is', os.environ['DE
         "DEVBOX_TEST_API_TOKEN": api_token,
     }
 
+    # devbox shell installs the dependencies first (a version no earlier run had): through
+    # the same secrets
+    shell = devbox(
+        "shell",
+        "--",
+        "python",
+        "-c",
+        f"import {PROBE}; print({PROBE}.VALUE)",
+        cwd=project,
+        env=env,
+        report=False,
+    )
+    assert shell.returncode == 0, shell.stdout + shell.stderr
+    assert f"probe {version}" in shell.stdout
+    shell_tag = next(w for w in shell.stderr.split() if w.startswith("devbox-shell/"))
+    subprocess.run(["docker", "image", "rm", "-f", shell_tag], capture_output=True, check=True)
+
     run = devbox("check", "-v", cwd=project, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert any(p.startswith("/files/") for p in index.authorized), "installed without the index?"
@@ -195,7 +212,9 @@ command = ["python", "-c", "import os, {PROBE}; print('token is', os.environ['DE
         "image history": history,
         "image config": inspect,
         "image tarball (docker save)": saved,
-        "devbox's output": (run.stdout + run.stderr + built.stdout + built.stderr).encode(),
+        "devbox's output": (
+            run.stdout + run.stderr + built.stdout + built.stderr + shell.stdout + shell.stderr
+        ).encode(),
         "devbox's files (logs, state, progress)": everything_devbox_kept(work),
         "step output in the progress record": progress_logs(work / "logs" / "build-progress.jsonl"),
         "JSON report": json.dumps(run.report).encode(),

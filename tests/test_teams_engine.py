@@ -162,12 +162,25 @@ def test_a_pushed_base_runs_on_a_second_engine_without_installing(
     subprocess.run(["docker", "image", "rm", "-f", ref311], capture_output=True, check=True)
 
 
-def test_doctor_checks_the_builders_engine(devbox: Any, second_engine: Any) -> None:
+def test_doctor_and_shell_use_the_builders_engine(
+    devbox: Any, second_engine: Any, tmp_path: Path
+) -> None:
     clean = FIXTURES / "clean"
     run = devbox("doctor", cwd=clean, env={"DEVBOX_BUILDER": second_engine.context}, report=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"engine: Docker Engine 26.1.5+dfsg1 at {second_engine.host}" in run.stdout
     assert f"builder: {second_engine.context}: a docker context" in run.stdout
+    # devbox shell builds and runs its image on the builder's engine too
+    shell = devbox("shell", "--", "python", "-c", "print('in the shell')", cwd=copy_fixture("clean", tmp_path),
+                   env={"DEVBOX_BUILDER": second_engine.context}, report=False)  # fmt: skip
+    assert shell.returncode == 0, shell.stdout + shell.stderr
+    assert "in the shell" in shell.stdout
+    shell_tag = next(w for w in shell.stderr.split() if w.startswith("devbox-shell/"))
+    assert second_engine.docker("image", "inspect", shell_tag).returncode == 0
+    assert (
+        subprocess.run(["docker", "image", "inspect", shell_tag], capture_output=True).returncode
+        != 0
+    )
     refused = devbox(
         "doctor",
         cwd=clean,

@@ -17,7 +17,14 @@ from devbox import engine, fsutil
 from devbox.dockerfile import render
 from devbox.errors import UsageError
 from devbox.plan import EnvPlan, Plan, make_plan
-from devbox.runner import Options, load_config, project_work_dir, quiet_build, write_build_files
+from devbox.runner import (
+    Options,
+    load_config,
+    prepare_build,
+    project_work_dir,
+    quiet_build,
+    write_build_files,
+)
 from devbox.tools import WORKDIR
 
 #: Checks the install step's record before handing over: a failed install says so and exits 3.
@@ -34,8 +41,11 @@ def image_tag(plan: Plan, env: EnvPlan) -> str:
     return f"devbox-shell/{plan.image_name}-{plan.project_key}:{env.python}"
 
 
-def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) -> tuple[Plan, str]:
+def build_image(
+    opts: Options, env_vars: Mapping[str, str], console: Console
+) -> tuple[Plan, str, engine.Builder]:
     cfg, facts = load_config(opts, env_vars)
+    builder, secrets = prepare_build(cfg, env_vars, console)
     plan = make_plan(cfg, facts, "check")
     environment = plan.environments[0]
     tag = image_tag(plan, environment)
@@ -47,14 +57,23 @@ def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) ->
         argv = engine.build_argv(
             dockerfile=dockerfile, context=plan.project.root, devbox_context=ctx,
             output=None, build_args={}, target=environment.stage, tag=tag,
-            ca_bundle=plan.ca_bundle, env=env_vars,
+            ca_bundle=plan.ca_bundle, secrets=secrets.write(run_dir), builder=builder,
+            env=env_vars,
         )  # fmt: skip
-        quiet_build(argv, plan, dict(env_vars))
-    return plan, tag
+        quiet_build(argv, plan, builder.env(env_vars))
+    return plan, tag, builder
 
 
-def run_argv(plan: Plan, tag: str, command: Sequence[str], *, tty: bool) -> list[str]:
-    argv = ["docker", "run", "--rm", "-v", f"{plan.project.root}:{WORKDIR}", "-w", WORKDIR]
+def run_argv(
+    plan: Plan,
+    tag: str,
+    command: Sequence[str],
+    *,
+    tty: bool,
+    docker: Sequence[str] = ("docker",),
+) -> list[str]:
+    """``docker``: the docker command of the builder's engine, where the image was loaded."""
+    argv = [*docker, "run", "--rm", "-v", f"{plan.project.root}:{WORKDIR}", "-w", WORKDIR]
     # Bytecode goes to /tmp, not into the tree; files created in the tree belong to the user.
     argv += ["-e", "PYTHONPYCACHEPREFIX=/tmp/devbox-pycache"]
     if hasattr(os, "getuid") and os.getuid() != 0:
@@ -71,7 +90,7 @@ def shell(
 ) -> None:
     if opts.cli.get("python") and "," in str(opts.cli["python"]):
         raise UsageError("devbox shell takes one Python version (--python 3.12).")
-    plan, tag = build_image(opts, env_vars, console)
+    plan, tag, builder = build_image(opts, env_vars, console)
     if plan.project_install == "editable":
         console.print(
             "devbox: the project's metadata is dynamic, so it is not installed in the image; "
@@ -80,7 +99,9 @@ def shell(
             markup=False,
         )
     tty = not command and sys.stdin.isatty() and sys.stdout.isatty()
-    argv = run_argv(plan, tag, command, tty=tty)
+    argv = run_argv(plan, tag, command, tty=tty, docker=builder.docker())
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execvp(argv[0], argv)  # the shell owns the terminal (and signals) from here
+    os.execvpe(
+        argv[0], argv, builder.env(os.environ)
+    )  # the shell owns the terminal (and signals) from here
