@@ -28,7 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
-from devbox.progress import BuildProgress  # noqa: E402
+from devbox.results.progress import BuildProgress  # noqa: E402
 
 IMAGE = os.environ.get("DEVBOX_BENCH_IMAGE", "localhost/devbox-test/python:{python}")
 #: The real-world project (519 tests in its sdist); pinned so runs compare.

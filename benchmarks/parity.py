@@ -31,7 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
-from devbox.results import TestCounts, parse_junit  # noqa: E402
+from devbox.results.model import TestCounts, parse_junit  # noqa: E402
 
 IMAGE = os.environ.get("DEVBOX_PARITY_IMAGE", "localhost/devbox-test/python:{python}")
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"

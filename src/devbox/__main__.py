@@ -1,3 +1,3 @@
-from devbox._entry import main
+from devbox.cli.entry import main
 
 main()

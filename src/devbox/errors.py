@@ -1,6 +1,6 @@
 """Every fatal outcome is one class here, carrying its exit code.
 
-Only :mod:`devbox.cli` turns these into output and an exit code.
+Only :mod:`devbox.cli.app.app` turns these into output and an exit code.
 """
 
 from __future__ import annotations

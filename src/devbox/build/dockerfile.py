@@ -1,0 +1,251 @@
+"""Plan → Dockerfile text, its ignore file, and the files of devbox's own build context.
+
+Pure.  Only validated values reach the Dockerfile (the base image reference, tool names, the
+Python version, a hex project key); everything else a user configures (commands, env,
+requirements) travels as JSON/text files in a separate named build context (``devbox``),
+so no config value can add an instruction, a mount or a shell command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from devbox.build.plan import EnvPlan, Plan, ToolRun
+from devbox.tools import CACHE, WORKDIR
+
+VENV = "/opt/devbox/venv"
+#: The name of devbox's own build context (``--build-context devbox=DIR``).
+CONTEXT_NAME = "devbox"
+OUT = "/devbox/out"
+#: where the install step records its outcome (status.json, install.log)
+ENV_STATUS = "/opt/devbox/env"
+SOURCE_STAGE = "source"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    dockerfile: str
+    dockerignore: str
+    #: relative path → content of devbox's build context
+    context: dict[str, str]
+
+
+#: A CA bundle reaches steps as a BuildKit secret: not in any layer, not in the cache key.
+#: Always declared (an absent secret is just an absent file), so the Dockerfile is the same
+#: with or without one.
+CA_SECRET = "--mount=type=secret,id=devbox-ca,target=/run/secrets/devbox-ca"
+#: The step scripts' shared secrets module, next to a script mounted at /devbox/.
+SECRETS_MODULE = (
+    f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_secrets.py,"
+    "target=/devbox/devbox_secrets.py"
+)
+#: Package index URLs (which may carry credentials) and ``secret-env`` values: secrets too.
+INDEX_SECRET = "--mount=type=secret,id=devbox-index,target=/run/secrets/devbox-index"
+ENV_SECRET = "--mount=type=secret,id=devbox-env,target=/run/secrets/devbox-env"
+SECRETS = (CA_SECRET, INDEX_SECRET, ENV_SECRET)
+NO_NETWORK = "--network=none"
+#: the label `devbox base build` puts on a dependency image: the digest of its inputs
+DIGEST_LABEL = "devbox.deps-digest"
+
+
+def base_arg(env: EnvPlan) -> str:
+    """The build arg that replaces a version's dependency stage by a pre-built image."""
+    return "build_base_image_" + env.python.replace(".", "_")
+
+
+def deps_stage(env: EnvPlan) -> str:
+    """The stage tools build on: the dependency stage, or the pre-built image that replaces it."""
+    return f"deps-{env.python}"
+
+
+def _installer_caches(plan: Plan, sharing: str = "locked") -> list[str]:
+    # locked for the install step: two builds installing at once wait instead of racing;
+    # shared for tool steps, which run in parallel and only read what pip/uv lock themselves.
+    caches = [f"--mount=type=cache,id=devbox-pip,target=/root/.cache/pip,sharing={sharing}"]
+    if plan.installer == "uv":
+        caches.append(f"--mount=type=cache,id=devbox-uv,target=/root/.cache/uv,sharing={sharing}")
+    return caches
+
+
+def _run(mounts: list[str], command: str) -> str:
+    lines = ["RUN " + mounts[0]] + ["    " + m for m in mounts[1:]] + ["    " + command]
+    return " \\\n".join(lines)
+
+
+def _tool_stage(plan: Plan, run: ToolRun) -> str:
+    mounts = [
+        *([] if plan.tool_network else [NO_NETWORK]),
+        f"--mount=type=bind,from={SOURCE_STAGE},target={WORKDIR},rw",
+        f"--mount=type=bind,from={CONTEXT_NAME},source=run/devbox_run.py,target=/devbox/run.py",
+        SECRETS_MODULE,
+        f"--mount=type=bind,from={CONTEXT_NAME},source=tools/{run.name}.json,target=/devbox/tool.json",
+        f"--mount=type=cache,id=devbox-{plan.project_key}-{run.name}-{run.python},target={CACHE}",
+        CA_SECRET,
+        ENV_SECRET,
+    ]
+    if plan.project_install == "editable":  # the tool step installs the project
+        mounts += [INDEX_SECRET, *_installer_caches(plan, "shared")]
+    return "\n".join(
+        [
+            f"FROM deps-{run.python} AS {run.stage}",
+            f"ARG {run.rerun_arg}",
+            _run(mounts, f"{VENV}/bin/python /devbox/run.py {run.python}"),
+        ]
+    )
+
+
+def _env_stage(plan: Plan, env: EnvPlan) -> str:
+    # --offline: installs get no network either; they can only come from the caches.
+    offline = [NO_NETWORK] if plan.offline else []
+    flag = " --offline" if plan.offline else ""
+    bootstrap = _run(
+        [
+            *offline,
+            f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_install.py,target=/devbox/devbox_install.py",
+            SECRETS_MODULE,
+            *_installer_caches(plan),
+            CA_SECRET,
+            INDEX_SECRET,
+        ],
+        f"python3 /devbox/devbox_install.py bootstrap {plan.installer}{flag}",
+    )
+    # The install step records its outcome and exits 0 (like tool steps): one version's
+    # failure must not cancel the other versions' builds. ARG: re-run it after a failure.
+    deps = _run(
+        [
+            *offline,
+            f"--mount=type=bind,from={CONTEXT_NAME},source=install,target=/devbox/install",
+            *_installer_caches(plan),
+            *SECRETS,
+        ],
+        f"python3 /devbox/install/devbox_install.py deps {env.python}{flag}",
+    )
+    system = []
+    if plan.system_packages:
+        # apt's downloads and lists live in cache mounts (per base image: lists of different
+        # releases must not mix), so they are neither re-downloaded nor part of the image.
+        apt_id = "devbox-apt-" + re.sub(r"[^a-z0-9]+", "-", env.image.lower()).strip("-")
+        system.append(
+            _run(
+                [
+                    *offline,
+                    f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_install.py,target=/devbox/devbox_install.py",
+                    SECRETS_MODULE,
+                    f"--mount=type=bind,from={CONTEXT_NAME},source=install/system-packages.txt,target=/devbox/system-packages.txt",
+                    f"--mount=type=cache,id={apt_id}-cache,target=/var/cache/apt,sharing=locked",
+                    f"--mount=type=cache,id={apt_id}-lists,target=/var/lib/apt/lists,sharing=locked",
+                ],
+                f"python3 /devbox/devbox_install.py system{flag}",
+            )
+        )
+    return "\n\n".join(
+        [
+            f"FROM {env.image} AS {env.stage}",
+            f"ENV VIRTUAL_ENV={VENV} \\\n    PATH={VENV}/bin:$PATH \\\n"
+            "    PIP_DISABLE_PIP_VERSION_CHECK=1 \\\n    PYTHONUNBUFFERED=1",
+            f"WORKDIR {WORKDIR}",
+            *system,
+            bootstrap,
+            f"ARG {env.rerun_arg}\n{deps}",
+        ]
+    )
+
+
+def render(plan: Plan) -> Rendered:
+    # A pre-built dependency image (`--base`) replaces a version's dependency stage through
+    # its build arg; by default the arg names the stage itself, so nothing changes.
+    parts = [
+        "# Generated by devbox: do not edit; `devbox dockerfile` prints it.\n"
+        + "\n".join(f"ARG {base_arg(env)}={env.stage}" for env in plan.environments)
+    ]
+    for env in plan.environments:
+        parts.append(_env_stage(plan, env))
+        parts.append(f"FROM ${{{base_arg(env)}}} AS {deps_stage(env)}")
+    # The project enters the build once, through this stage; tool steps bind-mount it rw.
+    # Mounting the local context itself rw makes BuildKit drop its incremental-transfer
+    # snapshot, so every run re-sent the whole tree (measured with buildx 0.13 / dockerd 26);
+    # a copy in a stage keeps the transfer incremental, and the copy is cached by content.
+    parts.append(f"FROM scratch AS {SOURCE_STAGE}\nCOPY . /")
+    for run in plan.tools:
+        parts.append(_tool_stage(plan, run))
+    parts.append(_env_status(plan))
+    results = ["FROM scratch AS results"]
+    results += [
+        f"COPY --from={deps_stage(env)} {ENV_STATUS}/ /environments/{env.python}/"
+        for env in plan.environments
+    ]
+    results += [f"COPY --from={run.stage} {OUT}/ /" for run in plan.tools]
+    parts.append("\n".join(results))
+    dockerfile = "\n\n".join(parts) + "\n"
+
+    ignore = (
+        "# Generated by devbox: kept out of the build context.\n" + "\n".join(plan.excludes) + "\n"
+    )
+
+    context = {
+        "install/devbox_install.py": _container_script("install.py"),
+        "install/devbox_secrets.py": _container_script("stepsecrets.py"),
+        "install/system-packages.txt": "".join(p + "\n" for p in plan.system_packages),
+        "install/install.json": json.dumps(plan.install_spec(), indent=2, sort_keys=True) + "\n",
+        "install/requirements.txt": "".join(line + "\n" for line in plan.requirements),
+        "run/devbox_run.py": _container_script("run.py"),
+    }
+    for path, content in plan.requirement_files.items():
+        context[f"install/project/{path}"] = content
+    if plan.lock is not None:
+        # uv sync reads the lock next to its pyproject.toml; nothing else of the tree.
+        for name in ("pyproject.toml", "uv.lock"):
+            context[f"install/lock/{name}"] = (plan.project.root / name).read_text(encoding="utf-8")
+    for run in plan.tools:
+        context[f"tools/{run.name}.json"] = (
+            json.dumps(tool_spec(plan, run), indent=2, sort_keys=True) + "\n"
+        )
+    return Rendered(dockerfile, ignore, context)
+
+
+#: exports each version's install record alone (`devbox base build` checks it before tagging)
+ENV_STATUS_STAGE = "env-status"
+
+
+def _env_status(plan: Plan) -> str:
+    return "\n".join(
+        [f"FROM scratch AS {ENV_STATUS_STAGE}"]
+        + [
+            f"COPY --from={e.stage} {ENV_STATUS}/ /environments/{e.python}/"
+            for e in plan.environments
+        ]
+    )
+
+
+def deps_digest(plan: Plan, rendered: Rendered, env: EnvPlan) -> str:
+    """What a version's dependency stage is made of: base image, installer inputs, devbox's
+    install script. Equal digests mean a pre-built image has the same dependencies."""
+    h = hashlib.sha256()
+    for part in (env.image, env.python, plan.installer):
+        h.update(part.encode() + b"\0")
+    for rel in sorted(k for k in rendered.context if k.startswith("install/")):
+        h.update(rel.encode() + b"\0" + rendered.context[rel].encode() + b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def tool_spec(plan: Plan, run: ToolRun) -> dict[str, object]:
+    return {
+        "name": run.name,
+        "kind": run.kind,
+        "command": list(run.command),
+        "env": dict(run.env),
+        "junit": run.junit,
+        "project_install": plan.project_install,
+        "installer": plan.installer,
+        "version": plan.version,
+    }
+
+
+def _container_script(name: str) -> str:
+    return (
+        resources.files("devbox").joinpath("_container").joinpath(name).read_text(encoding="utf-8")
+    )

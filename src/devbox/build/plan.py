@@ -1,0 +1,436 @@
+"""Config + project facts → a :class:`Plan`: which stages, what to install, which commands.
+
+Pure: no I/O beyond reading the project's directory listing, no Docker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from devbox import tools
+from devbox.config import Config
+from devbox.errors import ConfigError
+from devbox.config.project import ProjectFacts, normalize_name, sdist_version
+
+Command = Literal["lint", "test", "check"]
+ProjectInstall = Literal["metadata", "editable", "none"]
+
+#: The version a project with a build-time version gets when nothing better is known.
+FALLBACK_VERSION = "0.0.0+devbox"
+
+#: Where the project's requirement files are mounted in the install step.
+REQUIREMENTS_DIR = "/devbox/install/project"
+
+#: Never sent to the engine: VCS data, environments, caches, build outputs.
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    "**/node_modules",
+    "**/__pycache__",
+    "**/*.py[cod]",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "**/.mypy_cache",
+    "**/.ruff_cache",
+    "**/.pytest_cache",
+    "**/.hypothesis",
+    ".coverage",
+    ".coverage.*",
+    "htmlcov",
+    "build",
+    "dist",
+    "**/*.egg-info",
+    ".eggs",
+)
+
+#: Directories never walked when looking for virtualenvs (already excluded, or huge).
+_SKIP_WALK = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox"}
+
+
+def _arg_suffix(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "_", text)
+
+
+@dataclass(frozen=True)
+class EnvPlan:
+    """The dependency stage of one Python version."""
+
+    python: str
+    image: str
+
+    @property
+    def stage(self) -> str:
+        return f"test-base-{self.python}"
+
+    @property
+    def rerun_arg(self) -> str:
+        """Build arg that busts this version's install step (set when it failed last time)."""
+        return "devbox_rerun_base_" + _arg_suffix(self.python)
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    name: str
+    kind: tools.Kind
+    python: str
+    command: tuple[str, ...]
+    env: Mapping[str, str]
+    junit: bool
+
+    @property
+    def key(self) -> str:
+        """Unique per result: the tool and its Python version."""
+        return f"{self.name}@{self.python}"
+
+    @property
+    def stage(self) -> str:
+        return f"tool-{self.name}-{self.python}"
+
+    @property
+    def rerun_arg(self) -> str:
+        """Build arg that busts this tool's cached step (set for tools that failed last time)."""
+        return f"devbox_rerun_{_arg_suffix(self.name)}_{_arg_suffix(self.python)}"
+
+
+@dataclass(frozen=True)
+class Lock:
+    """Install from ``uv.lock``: which extras and groups to sync."""
+
+    extras: tuple[str, ...]
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: ProjectFacts
+    project_key: str
+    #: one per Python version, the first version first (it runs the version-blind tools)
+    environments: tuple[EnvPlan, ...]
+    installer: str
+    #: lines of the generated requirements file installed into test-base
+    requirements: tuple[str, ...]
+    #: project-relative requirement files (and those they include with -r/-c) → content
+    requirement_files: Mapping[str, str]
+    project_install: ProjectInstall
+    tools: tuple[ToolRun, ...]
+    excludes: tuple[str, ...]
+    #: set when the project has a uv.lock (and the installer is uv)
+    lock: Lock | None = None
+    #: host path of a CA bundle passed as the build secret ``devbox-ca`` (never a layer)
+    ca_bundle: str | None = None
+    #: package indexes with any credentials replaced by "***" (the real URLs are secrets)
+    indexes: tuple[str, ...] = ()
+    #: False: tool steps run without network (``network = false``)
+    network: bool = True
+    #: --offline: no step has network, installs included
+    offline: bool = False
+    #: project files (or directories) in the build context that devbox's user cannot read
+    unreadable: tuple[str, ...] = ()
+    #: Debian/Ubuntu packages apt-get installs in the dependency stage
+    system_packages: tuple[str, ...] = ()
+    #: the project's version (for a build-time version: pretend-version, PKG-INFO or a stand-in)
+    version: str | None = None
+
+    @property
+    def image_name(self) -> str:
+        """The project directory's name as an image repository component (shell, base)."""
+        name = re.sub(r"[^a-z0-9._-]", "-", self.project.root.name.lower()).strip(".-_")
+        return name or "project"
+
+    @property
+    def tool_network(self) -> bool:
+        return self.network and not self.offline
+
+    def install_spec(self) -> dict[str, Any]:
+        """What the in-image installer needs (written to the devbox context as JSON)."""
+        f = self.project
+        entry_points: dict[str, dict[str, str]] = {}
+        if f.scripts:
+            entry_points["console_scripts"] = dict(f.scripts)
+        project_table = f.pyproject.get("project", {})
+        gui = project_table.get("gui-scripts") if isinstance(project_table, dict) else None
+        if isinstance(gui, dict):
+            entry_points["gui_scripts"] = {k: v for k, v in gui.items() if isinstance(v, str)}
+        eps = project_table.get("entry-points") if isinstance(project_table, dict) else None
+        if isinstance(eps, dict):
+            for group, items in eps.items():
+                if isinstance(items, dict):
+                    entry_points[group] = {k: v for k, v in items.items() if isinstance(v, str)}
+        return {
+            "installer": self.installer,
+            "project_install": self.project_install,
+            "name": f.name,
+            "version": f.version,
+            "import_root": f.import_root,
+            "entry_points": entry_points,
+            "indexes": list(self.indexes),
+            "lock": None
+            if self.lock is None
+            else {"extras": list(self.lock.extras), "groups": list(self.lock.groups)},
+        }
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its user-info (credentials) replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if sep and "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{netloc}{slash}{path}"
+
+
+def project_key(root: Path) -> str:
+    """A short stable id for a project directory (cache mounts and devbox's own files)."""
+    return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+
+
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+
+
+def _expand(reqs: Iterable[str], facts: ProjectFacts, seen: set[str]) -> list[str]:
+    """Requirement strings, with references to the project's own extras expanded in place."""
+    out: list[str] = []
+    own = normalize_name(facts.name) if facts.name else None
+    for req in reqs:
+        m = _REQ_NAME.match(req)
+        if own and m and normalize_name(m.group(1)) == own:
+            for extra in (e.strip() for e in (m.group(2) or "").split(",") if e.strip()):
+                if normalize_name(extra) not in seen:
+                    seen.add(normalize_name(extra))
+                    out += _expand(facts.extra(extra) or (), facts, seen)
+            continue
+        out.append(req)
+    return out
+
+
+def _group(name: str, facts: ProjectFacts, stack: tuple[str, ...] = ()) -> list[str]:
+    if name in stack:
+        raise ConfigError(f"[dependency-groups] include a cycle: {' -> '.join((*stack, name))}.")
+    out: list[str] = []
+    norm = {normalize_name(k): v for k, v in facts.dependency_groups.items()}
+    entries = norm.get(normalize_name(name), [])
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, str):
+            out.append(entry)
+        elif isinstance(entry, dict) and isinstance(entry.get("include-group"), str):
+            out += _group(entry["include-group"], facts, (*stack, name))
+    return out
+
+
+_INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)", re.MULTILINE)
+
+
+def collect_requirement_files(root: Path, paths: Sequence[str]) -> dict[str, str]:
+    """The named requirement files and, recursively, the project files they include.
+
+    They are copied into devbox's own build context (so no path reaches the Dockerfile);
+    nested ``-r``/``-c`` references resolve relative to the including file, as pip does.
+    """
+    files: dict[str, str] = {}
+    todo = list(paths)
+    while todo:
+        rel = todo.pop(0)
+        if rel in files:
+            continue
+        try:
+            text = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read requirement file {root / rel}: {exc}.") from None
+        files[rel] = text
+        for ref in _INCLUDE.findall(text):
+            target = os.path.normpath(os.path.join(os.path.dirname(rel), ref))
+            if not target.startswith("..") and not os.path.isabs(ref) and (root / target).is_file():
+                todo.append(Path(target).as_posix())
+    return files
+
+
+def find_virtualenvs(root: Path) -> list[str]:
+    """Project-relative directories holding a ``pyvenv.cfg`` (virtualenvs by any name)."""
+    return scan_tree(root)[0]
+
+
+def scan_tree(root: Path) -> tuple[list[str], list[str]]:
+    """One walk of the project: (virtualenvs by any name, files and directories devbox's user
+    cannot read). BuildKit sends an unreadable file as an empty one, without an error (seen
+    with buildx 0.13), so devbox looks for them itself; the unreadable list is filtered by
+    the excludes later (it is almost always empty, so that costs nothing)."""
+    found: list[str] = []
+    unreadable: list[str] = []
+
+    def rel(path: str) -> str:
+        return Path(path).relative_to(root).as_posix()
+
+    def on_error(err: OSError) -> None:
+        if err.filename and Path(err.filename) != root:
+            unreadable.append(rel(err.filename))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+        if "pyvenv.cfg" in filenames:
+            found.append(rel(dirpath))
+            dirnames.clear()
+            continue
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_WALK]
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.access(path, os.R_OK) and not os.path.islink(path):
+                unreadable.append(rel(path))
+    return sorted(found), sorted(unreadable)
+
+
+def _ignore_regex(pattern: str) -> re.Pattern[str] | None:
+    """A .dockerignore pattern as a regex over project-relative paths (None: an exception)."""
+    pattern = pattern.strip().strip("/")
+    if not pattern or pattern.startswith(("!", "#")):
+        return None
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + "(?:/.*)?")  # a directory excludes what is inside it
+
+
+def excluded(path: str, patterns: Sequence[str]) -> bool:
+    """Whether ``path`` (project-relative) is kept out of the build context by ``patterns``."""
+    return any(
+        (rx := _ignore_regex(p)) is not None and rx.fullmatch(path) is not None for p in patterns
+    )
+
+
+def select_tools(config: Config, command: Command) -> list[tuple[str, tools.Kind]]:
+    names: list[tuple[str, tools.Kind]] = []
+    if command in ("lint", "check"):
+        names += [(n, "lint") for n in config.lint]
+    if command in ("test", "check"):
+        names += [(n, "test") for n in config.test if n not in config.lint or command == "test"]
+    return names
+
+
+def make_plan(
+    config: Config,
+    facts: ProjectFacts,
+    command: Command,
+    *,
+    extra_args: Sequence[str] = (),
+    virtualenvs: Sequence[str] | None = None,
+    unavailable: Sequence[str] = (),
+    offline: bool = False,
+) -> Plan:
+    """``unavailable``: Python versions whose base image cannot be had (left out, reported)."""
+    pythons = [p for p in config.python if p not in set(unavailable)]
+    if not pythons:
+        raise ConfigError("no Python version is left to run (every base image is unavailable).")
+    selected = select_tools(config, command)
+
+    runs: list[ToolRun] = []
+    packages: list[str] = []
+    rerun_args: dict[str, str] = {}
+    for name, kind in selected:
+        builtin = tools.BUILTIN.get(name)
+        override = config.tools.get(name)
+        command_ = (override.command if override and override.command else None) or (
+            builtin.command if builtin else ()
+        )
+        env = dict(tools.COMMON_ENV)
+        if builtin:
+            env.update(builtin.env)
+        if override and override.env:
+            env.update(override.env)
+        pkgs = (
+            override.packages
+            if override and override.packages is not None
+            else (builtin.packages if builtin else ())
+        )
+        packages += pkgs
+        junit = bool(builtin and builtin.junit)
+        if junit:
+            command_ = (*command_, *extra_args)
+        per_python = (
+            override.per_python
+            if override and override.per_python is not None
+            else bool(builtin and builtin.per_python)
+        )
+        # Interpreter-blind tools (ruff, black, ...) run once, on the first version.
+        for python in pythons if per_python else pythons[:1]:
+            run = ToolRun(name, kind, python, tuple(command_), env, junit)
+            if rerun_args.setdefault(run.rerun_arg, name) != name:
+                raise ConfigError(
+                    f"tools {rerun_args[run.rerun_arg]!r} and {name!r} differ only in '-', '.' or '_'; rename one."
+                )
+            runs.append(run)
+
+    # A version computed at build time: pretend-version when given (then the manifests say
+    # everything), else the sdist's PKG-INFO (inspect_project read it). Projects installed
+    # editable get it, or a stand-in, as setuptools-scm's pretend version: no .git reaches
+    # the build, so setuptools-scm and hatch-vcs could not compute one.
+    if config.pretend_version and facts.name and "version" in facts.dynamic:
+        facts = dataclasses.replace(facts, version=config.pretend_version)
+    version = config.pretend_version or facts.version or sdist_version(facts.root)
+
+    seen: set[str] = set()
+    requirements: list[str] = []
+    # uv.lock: the project's dependencies, extras and groups come from the lock (uv sync
+    # --frozen, without the project); only devbox's own additions are resolved on top.
+    locked = config.installer == "uv" and (facts.root / "uv.lock").is_file()
+    if not locked:
+        if facts.has_static_metadata:
+            requirements += _expand(facts.dependencies, facts, seen)
+        for extra in config.extras:
+            if normalize_name(extra) not in seen:
+                seen.add(normalize_name(extra))
+                requirements += _expand(facts.extra(extra) or (), facts, seen)
+        for group in config.groups:
+            requirements += _expand(_group(group, facts), facts, seen)
+    requirements += config.packages
+    requirements += packages
+    requirements += [f"-r {REQUIREMENTS_DIR}/{r}" for r in config.requirements]
+
+    if facts.has_static_metadata and not facts.compiled:
+        install: ProjectInstall = "metadata"
+    elif facts.name or (facts.root / "setup.py").is_file() or (facts.root / "setup.cfg").is_file():
+        install = "editable"
+    else:
+        install = "none"
+
+    venvs, unreadable = scan_tree(facts.root) if virtualenvs is None else (virtualenvs, [])
+    excludes = (*DEFAULT_EXCLUDES, *(v for v in venvs if v != "."), *config.exclude)
+    return Plan(
+        project=facts,
+        project_key=project_key(facts.root),
+        environments=tuple(EnvPlan(p, config.image_for(p)) for p in pythons),
+        installer=config.installer,
+        requirements=tuple(dict.fromkeys(requirements)),
+        requirement_files=collect_requirement_files(facts.root, config.requirements),
+        lock=Lock(config.extras, config.groups) if locked else None,
+        ca_bundle=config.ca_bundle,
+        indexes=tuple(
+            redact_url(u)
+            for u in ([config.index_url] if config.index_url else []) + list(config.extra_index_url)
+        ),
+        network=config.network,
+        offline=offline,
+        project_install=install,
+        tools=tuple(runs),
+        excludes=excludes,
+        unreadable=tuple(p for p in unreadable if not excluded(p, excludes)),
+        system_packages=config.system_packages,
+        version=version or FALLBACK_VERSION,
+    )

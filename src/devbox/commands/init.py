@@ -1,0 +1,707 @@
+"""``devbox init``: propose a commented ``[tool.devbox]`` table and write it into pyproject.toml.
+
+:func:`propose` reads the project (never runs anything from it, tox included) and returns the
+table's text; every value has a comment saying why it was chosen.  :func:`init` writes it:
+appended at the end of pyproject.toml when the file has no ``[tool.devbox]``, or, with
+``force``, in place of the existing table and its sub-tables.  Every other byte of the file
+stays as it was; the result is checked (with tomllib and tomlkit) before anything is written.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from devbox import config, tools
+from devbox.config.project import (
+    PYPROJECT,
+    ProjectFacts,
+    detect_import_root,
+    inspect_project,
+    normalize_name,
+    read_pyproject,
+    tomllib,
+)
+from devbox.errors import ConfigError
+from devbox.fsutil import atomic_write
+
+__all__ = ["InitResult", "init", "propose"]
+
+TABLE_PATH = ("tool", "devbox")
+#: Names of extras, dependency groups and requirement files that hold test/dev dependencies.
+TEST_NAMES = frozenset({"test", "tests", "testing", "dev", "devel", "develop", "development"})
+#: Directories whose presence means "this project has pytest tests".
+TEST_DIRS = ("tests", "test")
+_COMMENT_WIDTH = 96
+
+
+@dataclass(frozen=True)
+class InitResult:
+    #: the proposed ``[tool.devbox]`` table (with its sub-tables), as TOML text
+    text: str
+    #: the pyproject.toml written (or, with ``dry_run``, that would be written)
+    path: Path
+    #: whether the file was written (False with ``dry_run``)
+    written: bool
+    #: whether an existing ``[tool.devbox]`` was (or, with ``dry_run``, would be) replaced
+    replaced: bool
+
+
+# --- reading the project ----------------------------------------------------------------------
+
+
+@dataclass
+class _Proposal:
+    """Keys in the order they are written, each with the comment lines that explain it."""
+
+    header: list[str] = field(default_factory=list)
+    keys: dict[str, tuple[object, list[str]]] = field(default_factory=dict)
+    tool_tables: dict[str, tuple[dict[str, object], list[str]]] = field(default_factory=dict)
+
+    def set(self, name: str, value: object, *why: str) -> None:
+        config.KEYS[name].check(value)  # a proposal is always a legal value
+        self.keys[name] = (value, [w for w in why if w])
+
+
+def _safe(text: object) -> str:
+    """Text from the project, fit for a one-line TOML comment (no control characters)."""
+    return re.sub(r"[\x00-\x08\x0a-\x1f\x7f]", "?", str(text))
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f'"{_safe(n)}"' for n in names)
+
+
+def _valid(key: str, value: object) -> bool:
+    try:
+        config.KEYS[key].check(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_ini(path: Path, notes: list[str]) -> configparser.ConfigParser | None:
+    """An INI file (setup.cfg, tox.ini, ...) parsed as data, or None when absent/unreadable."""
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        notes.append(f"{path.name} could not be read ({first_line}): it was not used.")
+        return None
+    return parser
+
+
+def _table(data: Mapping[str, Any], *keys: str) -> dict[str, Any] | None:
+    node: Any = data
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+@dataclass
+class _Found:
+    #: tool name → where its configuration was found
+    where: dict[str, list[str]] = field(default_factory=dict)
+    tox: configparser.ConfigParser | None = None
+
+    def add(self, tool: str, where: str) -> None:
+        self.where.setdefault(tool, []).append(where)
+
+    def configured(self, kind: tools.Kind) -> list[str]:
+        """Configured tools of one kind, in the order of :data:`devbox.tools.BUILTIN`."""
+        return [n for n, t in tools.BUILTIN.items() if t.kind == kind and n in self.where]
+
+
+def _tool_config_files(root: Path, pyproject: Mapping[str, Any], notes: list[str]) -> _Found:
+    """Which built-in tools the project configures, and where (for the comments)."""
+    found = _Found()
+    tool = _table(pyproject, "tool") or {}
+    setup_cfg = _read_ini(root / "setup.cfg", notes)
+    tox_ini = _read_ini(root / "tox.ini", notes)
+
+    ruff = _table(tool, "ruff")
+    if ruff is not None:
+        found.add("ruff", "[tool.ruff]")
+        if "format" in ruff:
+            found.add("ruff-format", "[tool.ruff.format]")
+    for name in ("ruff.toml", ".ruff.toml"):
+        if (root / name).is_file():
+            found.add("ruff", name)
+            try:
+                ruff_toml = tomllib.loads((root / name).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                ruff_toml = {}
+            if isinstance(ruff_toml.get("format"), dict):
+                found.add("ruff-format", f"[format] in {name}")
+
+    if tox_ini is not None and tox_ini.has_section("flake8"):
+        found.add("flake8", "tox.ini [flake8]")
+    if setup_cfg is not None and setup_cfg.has_section("flake8"):
+        found.add("flake8", "setup.cfg [flake8]")
+    if (root / ".flake8").is_file():
+        found.add("flake8", ".flake8")
+
+    if any(k == "pylint" or k.startswith("pylint") for k in tool):
+        found.add("pylint", "[tool.pylint]")
+    for name in (".pylintrc", "pylintrc"):
+        if (root / name).is_file():
+            found.add("pylint", name)
+
+    if _table(tool, "mypy") is not None:
+        found.add("mypy", "[tool.mypy]")
+    for name in ("mypy.ini", ".mypy.ini"):
+        if (root / name).is_file():
+            found.add("mypy", name)
+    if setup_cfg is not None and setup_cfg.has_section("mypy"):
+        found.add("mypy", "setup.cfg [mypy]")
+
+    if _table(tool, "black") is not None:
+        found.add("black", "[tool.black]")
+
+    if _table(tool, "isort") is not None:
+        found.add("isort", "[tool.isort]")
+    if (root / ".isort.cfg").is_file():
+        found.add("isort", ".isort.cfg")
+    if setup_cfg is not None and setup_cfg.has_section("isort"):
+        found.add("isort", "setup.cfg [isort]")
+
+    if _table(tool, "pytest", "ini_options") is not None:
+        found.add("pytest", "[tool.pytest.ini_options]")
+    if (root / "pytest.ini").is_file():
+        found.add("pytest", "pytest.ini")
+    if tox_ini is not None and tox_ini.has_section("pytest"):
+        found.add("pytest", "tox.ini [pytest]")
+    if setup_cfg is not None and setup_cfg.has_section("tool:pytest"):
+        found.add("pytest", "setup.cfg [tool:pytest]")
+    for name in TEST_DIRS:
+        if (root / name).is_dir():
+            found.add("pytest", f"a {name}/ directory")
+    found.tox = tox_ini
+    return found
+
+
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _req_name(requirement: str) -> str | None:
+    m = _REQ_NAME.match(requirement)
+    return normalize_name(m.group(1)) if m else None
+
+
+def _is_test_name(name: str) -> bool:
+    return normalize_name(name) in TEST_NAMES
+
+
+def _requirement_files(root: Path) -> tuple[list[str], list[str]]:
+    """Requirement files at the root (and in requirements/): (test/dev ones, the others)."""
+    candidates = sorted(p for p in root.glob("*requirements*.txt") if p.is_file())
+    req_dir = root / "requirements"
+    if req_dir.is_dir():
+        candidates += sorted(p for p in req_dir.glob("*.txt") if p.is_file())
+    chosen: list[str] = []
+    others: list[str] = []
+    for path in candidates:
+        rel = path.relative_to(root).as_posix()
+        words = re.split(r"[^a-z0-9]+", path.stem.lower().replace("requirements", " "))
+        looks_like_test = any(
+            w.startswith("test") or w in TEST_NAMES or w == "ci" for w in words if w
+        )
+        if looks_like_test and _valid("requirements", [rel]):
+            chosen.append(rel)
+        else:
+            others.append(rel)
+    return chosen, others
+
+
+_TOX_FACTOR = re.compile(r"^[\w.,!-]+:(?!//)")
+_INLINE_COMMENT = re.compile(r"\s+#.*$")
+
+
+@dataclass
+class _ToxDeps:
+    #: plain requirement strings: proposed as ``packages``
+    packages: list[str] = field(default_factory=list)
+    #: files named with ``-r``
+    files: list[str] = field(default_factory=list)
+    #: factor-conditional lines (``py311: tomli``)
+    conditional: list[str] = field(default_factory=list)
+    #: options, paths, ``{...}`` substitutions, anything devbox would not accept
+    skipped: list[str] = field(default_factory=list)
+    #: ``[testenv] extras``
+    extras: list[str] = field(default_factory=list)
+
+
+def _tox_deps(tox: configparser.ConfigParser | None) -> _ToxDeps:
+    """``[testenv] deps`` and ``extras`` read as text; nothing in tox.ini is ever executed."""
+    result = _ToxDeps()
+    if tox is None or not tox.has_section("testenv"):
+        return result
+    for raw in tox.get("testenv", "extras", fallback="").replace(",", "\n").splitlines():
+        extra = _INLINE_COMMENT.sub("", raw).strip()
+        if extra and not extra.startswith("#") and "{" not in extra:
+            result.extras.append(extra)
+    for raw in tox.get("testenv", "deps", fallback="").splitlines():
+        line = _INLINE_COMMENT.sub("", raw).strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(("-r", "--requirement")):
+            result.files.append(re.sub(r"^(-r|--requirement)[=\s]*", "", line))
+        elif _TOX_FACTOR.match(line):
+            result.conditional.append(line)
+        elif (
+            line.startswith(("-", ".", "/"))
+            or "{" in line
+            or "}" in line
+            or not _valid("packages", [line])
+        ):
+            result.skipped.append(line)
+        else:
+            result.packages.append(line)
+    return result
+
+
+def _group_requirements(facts: ProjectFacts, name: str, seen: tuple[str, ...] = ()) -> list[str]:
+    wanted = normalize_name(name)
+    if wanted in seen:
+        return []
+    out: list[str] = []
+    for key, entries in facts.dependency_groups.items():
+        if normalize_name(key) != wanted or not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if isinstance(entry, str):
+                out.append(entry)
+            elif isinstance(entry, dict) and isinstance(entry.get("include-group"), str):
+                out += _group_requirements(facts, entry["include-group"], (*seen, wanted))
+    return out
+
+
+def _python(p: _Proposal, facts: ProjectFacts) -> None:
+    python = config.default_python(facts)
+    spec = facts.requires_python
+    if not spec:
+        why = f"No requires-python in [project]: {python}, devbox's default."
+    else:
+        allowed = config.allowed_pythons(facts)
+        if allowed:
+            why = (
+                f'requires-python "{_safe(spec)}" allows {", ".join(allowed)} of devbox\'s '
+                "candidates: the newest."
+            )
+        else:
+            why = (
+                f'requires-python "{_safe(spec)}" allows none of '
+                f"{', '.join(config.PYTHON_CANDIDATES)}: {python} is only devbox's fallback; "
+                "set a version the project supports."
+            )
+    p.set("python", python, why)
+
+
+def _propose(project_dir: Path) -> _Proposal:
+    root = project_dir
+    pyproject: dict[str, Any] = read_pyproject(root) if (root / PYPROJECT).is_file() else {}
+    facts = inspect_project(root, pyproject)
+    notes: list[str] = []
+    found = _tool_config_files(root, pyproject, notes)
+    p = _Proposal()
+
+    p.header.append(
+        "Proposed by `devbox init` from this project's files; each comment says why. Edit freely."
+    )
+    if detect_import_root(root) == "src":
+        p.header.append("Layout: src/ (a package under src/); devbox puts src/ on sys.path.")
+    else:
+        p.header.append("Layout: flat (no package under src/); the project root is on sys.path.")
+
+    _python(p, facts)
+
+    locked = (root / "uv.lock").is_file()
+    if locked:
+        p.set(
+            "installer",
+            "uv",
+            "uv.lock is present: uv installs the locked dependencies, extras and groups "
+            "from it (uv sync --frozen).",
+        )
+    else:
+        p.set(
+            "installer",
+            "uv",
+            'No uv.lock: uv (the default) resolves the dependencies; "pip" works too.',
+        )
+
+    tox = _tox_deps(found.tox)
+    extras = [e for e in facts.optional_dependencies if _is_test_name(e) and _valid("extras", [e])]
+    from_tox = [
+        e
+        for e in tox.extras
+        if facts.extra(e) is not None
+        and _valid("extras", [e])
+        and normalize_name(e) not in {normalize_name(x) for x in extras}
+    ]
+    if extras or from_tox:
+        why = []
+        if extras:
+            why.append(f"[project.optional-dependencies] {_quoted(extras)}: test/dev dependencies.")
+        if from_tox:
+            why.append(f"tox.ini [testenv] extras: {_quoted(from_tox)}.")
+        p.set("extras", extras + from_tox, *why)
+
+    groups = [g for g in facts.dependency_groups if _is_test_name(g) and _valid("groups", [g])]
+    if groups:
+        via = ", installed from uv.lock" if locked else ""
+        p.set(
+            "groups",
+            groups,
+            f"[dependency-groups] {_quoted(groups)}: test/dev dependencies (PEP 735){via}.",
+        )
+
+    chosen, others = _requirement_files(root)
+    if chosen:
+        p.set(
+            "requirements",
+            chosen,
+            f"{', '.join(_safe(c) for c in chosen)}: named like test/dev requirements.",
+            f"Not proposed: {', '.join(_safe(o) for o in others)} (not test/dev by name)."
+            if others
+            else "",
+        )
+    elif others:
+        notes.append(
+            f"{', '.join(_safe(o) for o in others)}: not test/dev requirements by name, so "
+            'not proposed; add them as requirements = ["..."] if the tests need them.'
+        )
+
+    covered: set[str] = set()
+    for e in extras + from_tox:
+        covered |= {n for n in map(_req_name, facts.extra(e) or ()) if n}
+    for g in groups:
+        covered |= {n for n in map(_req_name, _group_requirements(facts, g)) if n}
+    packages = [d for d in tox.packages if _req_name(d) not in covered]
+    if packages:
+        p.set(
+            "packages",
+            packages,
+            "tox.ini [testenv] deps: test dependencies declared nowhere else "
+            "(read as text; nothing from tox is run).",
+        )
+    tox_files = [f for f in tox.files if f not in chosen]
+    if tox_files:
+        notes.append(
+            f"tox.ini [testenv] deps also name -r {', '.join(_safe(f) for f in tox_files)}: "
+            "add it to requirements if the tests need it."
+        )
+    if tox.conditional or tox.skipped:
+        left = [_safe(s) for s in (*tox.conditional, *tox.skipped)]
+        notes.append(f"tox.ini [testenv] deps not carried over: {', '.join(left)}.")
+
+    lint = found.configured("lint")
+    if lint:
+        reasons = "; ".join(f"{', '.join(found.where[t])} -> {t}" for t in lint)
+        p.set("lint", lint, f"Configured in this project: {reasons}.")
+    else:
+        p.set(
+            "lint",
+            list(config.KEYS["lint"].default),
+            "No linter configured here: ruff, devbox's default (with ruff's default rules).",
+        )
+    test = found.configured("test")
+    if test:
+        reasons = "; ".join(f"{', '.join(found.where[t])} -> {t}" for t in test)
+        p.set("test", test, f"Found: {reasons}.")
+    else:
+        p.set(
+            "test",
+            list(config.KEYS["test"].default),
+            "No pytest configuration or tests/ directory found: pytest, devbox's default.",
+        )
+
+    if facts.compiled:
+        p.set(
+            "system-packages",
+            ["gcc", "libc6-dev", "python3-dev"],
+            "The project builds native extensions: a compiler and Python's headers, installed "
+            "with apt-get (python:X-slim images have the headers; gcc and libc6-dev suffice).",
+        )
+
+    mypy = _table(pyproject, "tool", "mypy")
+    if "mypy" in lint and mypy is not None and mypy.get("files"):
+        p.tool_tables["mypy"] = (
+            {"command": ["mypy"]},
+            [
+                "[tool.mypy] sets files: run plain `mypy` so it checks those, "
+                "not the whole tree (the built-in command is `mypy .`)."
+            ],
+        )
+        config.KEYS["tools"].check({k: v for k, (v, _) in p.tool_tables.items()})
+
+    p.header += notes
+    return p
+
+
+def _comment_lines(text: str) -> list[str]:
+    return textwrap.wrap(text, _COMMENT_WIDTH, break_long_words=False, break_on_hyphens=False)
+
+
+def _render(p: _Proposal) -> str:
+    table = tomlkit.table()
+    for line in p.header:
+        for part in _comment_lines(line):
+            table.add(tomlkit.comment(part))
+    for name, (value, why) in p.keys.items():
+        for line in why:
+            for part in _comment_lines(line):
+                table.add(tomlkit.comment(part))
+        table.add(name, value)
+    if p.tool_tables:
+        tools_table = tomlkit.table(is_super_table=True)
+        for name, (body, why) in p.tool_tables.items():
+            sub = tomlkit.table()
+            for line in why:
+                for part in _comment_lines(line):
+                    sub.add(tomlkit.comment(part))
+            for key, value in body.items():
+                sub.add(key, value)
+            tools_table.add(name, sub)
+        table.add("tools", tools_table)
+    tool = tomlkit.table(is_super_table=True)
+    tool.add("devbox", table)
+    doc = tomlkit.document()
+    doc.add("tool", tool)
+    return doc.as_string().rstrip("\n") + "\n"
+
+
+def propose(project_dir: Path) -> str:
+    """The text of a commented ``[tool.devbox]`` table for the project in ``project_dir``."""
+    return _render(_propose(project_dir))
+
+
+# --- writing it -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int
+    #: just past the line's "\n" (or the end of the text)
+    end: int
+    #: "header", "blank", "comment" (only a comment) or "content" (keys, values, continuations)
+    kind: str
+    #: the table a header names
+    path: tuple[str, ...] = ()
+
+
+def _header_path(key_text: str) -> tuple[str, ...]:
+    """The keys of a ``[a."b.c".d]`` header, decoded exactly as TOML does."""
+    try:
+        node: Any = tomllib.loads(f"[{key_text}]\n")
+    except tomllib.TOMLDecodeError:
+        return ()
+    path: list[str] = []
+    while isinstance(node, dict) and len(node) == 1:
+        key = next(iter(node))
+        path.append(key)
+        node = node[key]
+    return tuple(path)
+
+
+def _scan(text: str) -> list[_Line]:
+    """Classify each line of a TOML document, following strings and arrays across lines."""
+    lines: list[_Line] = []
+    multiline: str | None = None  # the closing delimiter of an open multi-line string
+    depth = 0  # open arrays / inline tables
+    pos = 0
+    for raw in text.split("\n"):
+        start, end = pos, min(pos + len(raw) + 1, len(text))
+        pos += len(raw) + 1
+        line = raw.rstrip("\r")
+        stripped = line.strip(" \t")
+        if multiline is None and depth == 0:
+            if not stripped:
+                lines.append(_Line(start, end, "blank"))
+                continue
+            if stripped.startswith("#"):
+                lines.append(_Line(start, end, "comment"))
+                continue
+            if stripped.startswith("["):
+                i = line.index("[")
+                i += 2 if line.startswith("[[", i) else 1
+                j = i
+                while j < len(line) and line[j] != "]":
+                    if line[j] in "\"'":
+                        quote, j = line[j], j + 1
+                        while j < len(line) and line[j] != quote:
+                            j += 2 if quote == '"' and line[j] == "\\" else 1
+                    j += 1
+                lines.append(_Line(start, end, "header", _header_path(line[i:j])))
+                continue
+        lines.append(_Line(start, end, "content"))
+        multiline, depth = _scan_value(line, multiline, depth)
+    return lines
+
+
+def _scan_value(line: str, multiline: str | None, depth: int) -> tuple[str | None, int]:
+    j = 0
+    while j < len(line):
+        c = line[j]
+        if multiline is not None:
+            if c == "\\" and multiline == '"""':
+                j += 2
+            elif line.startswith(multiline, j):
+                run = len(line[j:]) - len(line[j:].lstrip(multiline[0]))
+                multiline, j = None, j + run  # up to two quotes before the delimiter are content
+            else:
+                j += 1
+            continue
+        if c == "#":
+            break
+        if c in "\"'":
+            if line.startswith(c * 3, j):
+                multiline, j = c * 3, j + 3
+                continue
+            j += 1
+            while j < len(line) and line[j] != c:
+                j += 2 if c == '"' and line[j] == "\\" else 1
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        j += 1
+    return multiline, depth
+
+
+def _devbox_chunks(lines: Sequence[_Line]) -> list[tuple[int, int]]:
+    """(start, end) offsets of ``[tool.devbox]`` and its sub-tables, in file order.
+
+    A table runs from its header to its last key/value line, plus the comment lines right
+    after it; blank lines after it, and comments directly above the next header (they belong
+    to that table), stay.  Sub-tables elsewhere in the file also take the blank lines
+    before them, so no gap is left where they were.
+    """
+    chunks: list[tuple[int, int]] = []
+    headers = [i for i, line in enumerate(lines) if line.kind == "header"]
+    for n, h in enumerate(headers):
+        if lines[h].path[:2] != TABLE_PATH:
+            continue
+        stop = headers[n + 1] if n + 1 < len(headers) else len(lines)
+        last = h
+        for i in range(h + 1, stop):
+            if lines[i].kind == "content":
+                last = i
+        after = last + 1
+        while after < stop and lines[after].kind == "comment":
+            after += 1
+        if after == stop and stop < len(lines):
+            after = last + 1  # the comments are attached to the next header: they stay
+        start = lines[h].start
+        if chunks:
+            first = h
+            while first > 0 and lines[first - 1].kind == "blank":
+                first -= 1
+            start = max(lines[first].start, chunks[-1][1])
+        chunks.append((start, lines[after - 1].end))
+    return chunks
+
+
+def _splice(old: str, new_table: str, force: bool, path: Path) -> tuple[str, bool]:
+    """The new file content and whether an existing table was replaced."""
+    nl = "\r\n" if "\r\n" in old else "\n"
+    block = new_table.replace("\n", nl)
+    data = tomllib.loads(old)
+    tool = data.get("tool")
+    exists = isinstance(tool, dict) and "devbox" in tool
+    if not exists:
+        if not old.strip("\r\n"):
+            return old + block, False
+        sep = "" if old.endswith(nl * 2) else nl if old.endswith("\n") else nl * 2
+        return old + sep + block, False
+    if not force:
+        raise ConfigError(
+            f"{path}: {config.TABLE} already exists; devbox init leaves it alone. Run "
+            "`devbox init --force` to replace it (and its sub-tables) with the proposal; "
+            "nothing else in the file changes."
+        )
+    chunks = _devbox_chunks(_scan(old))
+    if not chunks:
+        raise ConfigError(
+            f"{path}: {config.TABLE} is defined with dotted keys or an inline table, not as a "
+            "[tool.devbox] table, so devbox init --force cannot replace it. Remove it by hand "
+            "and run devbox init again."
+        )
+    parts: list[str] = []
+    pos = 0
+    for i, (start, end) in enumerate(chunks):
+        parts.append(old[pos:start])
+        if i == 0:
+            parts.append(block)
+        pos = end
+    parts.append(old[pos:])
+    return "".join(parts), True
+
+
+def _check_result(old: str | None, new: str, table_text: str, path: Path) -> None:
+    """The new file parses (tomllib and tomlkit) to the old data with only the table changed."""
+    expected: dict[str, Any] = tomllib.loads(old) if old is not None else {}
+    tool = expected.setdefault("tool", {})
+    if isinstance(tool, dict):
+        tool["devbox"] = tomllib.loads(table_text)["tool"]["devbox"]
+    try:
+        got = tomllib.loads(new)
+    except tomllib.TOMLDecodeError as exc:
+        problem = f"the result would not be valid TOML ({exc})"
+    else:
+        try:
+            doc = tomlkit.parse(new)
+        except TOMLKitError as exc:
+            problem = f"tomlkit cannot read the result ({exc})"
+        else:
+            same = doc.as_string() == new and doc.unwrap() == got
+            problem = "" if same else "tomlkit does not read the result as tomllib does"
+        if not problem and got != expected:
+            problem = "the result does not hold the same data with only [tool.devbox] changed"
+    if problem:
+        raise ConfigError(
+            f"{path}: cannot insert {config.TABLE} without changing anything else: {problem}. "
+            "Nothing was written; add the table by hand (devbox init --dry-run prints it)."
+        )
+
+
+def init(project_dir: Path, *, force: bool = False, dry_run: bool = False) -> InitResult:
+    """Write the proposed ``[tool.devbox]`` into ``project_dir``'s pyproject.toml.
+
+    The table is appended when the file has none (the file is created when missing); an
+    existing one is a :class:`ConfigError` unless ``force``, which replaces just that table
+    and its sub-tables.  ``dry_run`` goes through the same checks but writes nothing.
+    """
+    path = project_dir / PYPROJECT
+    text = propose(project_dir)
+    old: str | None = None
+    if path.is_file():
+        try:
+            old = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the file ({exc}).") from None
+    if old is None:
+        new, replaced = text, False
+    else:
+        new, replaced = _splice(old, text, force, path)
+    _check_result(old, new, text, path)
+    data = tomllib.loads(new)
+    # The proposal must be a configuration devbox accepts for this very project.
+    config.load(data, path=path, env={}, facts=inspect_project(project_dir, data))
+    if not dry_run:
+        try:
+            atomic_write(path, new.encode("utf-8"))  # never a truncated pyproject.toml
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot write the file ({exc}).") from None
+    return InitResult(text=text, path=path, written=not dry_run, replaced=replaced)

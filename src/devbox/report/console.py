@@ -1,0 +1,246 @@
+"""What the user sees: live progress, failing tools' output, the summary, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from devbox.build.plan import ToolRun
+from devbox.fsutil import atomic_write
+from devbox.results.model import RunResult, Status, ToolResult
+from devbox.results.progress import ToolProgress
+from devbox.tools import WORKDIR
+
+_STYLES = {
+    "queued": "dim",
+    "installing": "cyan",
+    "running": "yellow",
+    "passed": "green",
+    "cached": "green",
+    "failed": "bold red",
+    "error": "bold red",
+}
+
+# A container path: /src or /src/... not preceded by a path character.
+_CONTAINER_PATH = re.compile(r"(?<![\w.~/-])" + re.escape(WORKDIR) + r"(/[^\s:'\"(),]*)?(?![\w.-])")
+# Installed packages exist only in the image: not clickable host paths, say so.
+_IMAGE_PATHS = (
+    (re.compile(r"/opt/devbox/(?:venv|uv)/lib/python\d+\.\d+/site-packages/"), "<devbox venv>/"),
+    (re.compile(r"/opt/devbox/venv/"), "<devbox venv>/"),
+    (re.compile(r"/opt/devbox/"), "<devbox>/"),
+)
+# "path/to/file.py:12" at the start of a line (ruff, flake8, mypy, pylint style).
+_LEADING_PATH = re.compile(r"^([\w.][\w./-]*):(\d+)", re.MULTILINE)
+
+
+def rewrite_paths(text: str, project_root: Path, cwd: Path) -> str:
+    """Container paths → paths relative to ``cwd`` that exist on the host.
+
+    Absolute ``/src/...`` paths become host paths; when devbox runs from another directory
+    than the project root, project-relative ``file:line`` prefixes are re-based too, so
+    editors and terminals can jump to them.
+    """
+
+    def host(rel: str) -> str:
+        target = project_root / rel.lstrip("/") if rel.strip("/") else project_root
+        return os.path.relpath(target, cwd)
+
+    if project_root.resolve() != cwd.resolve():
+
+        def rebase(m: re.Match[str]) -> str:
+            candidate = project_root / m.group(1)
+            if candidate.exists() and not Path(m.group(1)).is_absolute():
+                return f"{os.path.relpath(candidate, cwd)}:{m.group(2)}"
+            return m.group(0)
+
+        text = _LEADING_PATH.sub(rebase, text)
+    for pattern, label in _IMAGE_PATHS:
+        text = pattern.sub(label, text)
+    # After the relative pass, which never matches an absolute path: nothing is re-based twice.
+    return _CONTAINER_PATH.sub(lambda m: host(m.group(1) or ""), text)
+
+
+def _elapsed(p: ToolProgress, now: float) -> str:
+    if p.started_at is None:
+        return ""
+    end = p.ended_at if p.ended_at is not None else now
+    return f"{end - p.started_at:.1f}s"
+
+
+class LiveView:
+    """A rich table on a TTY; progressive plain lines otherwise."""
+
+    def __init__(self, console: Console, runs: Sequence[ToolRun], *, quiet: bool = False) -> None:
+        self.console = console
+        self.runs = runs
+        self.quiet = quiet
+        self._live: Live | None = None
+        self._shown: dict[str, str] = {}
+        self._progress: dict[str, ToolProgress] = {}
+
+    def __enter__(self) -> LiveView:
+        if self.console.is_terminal and not self.quiet:
+            self._live = Live(
+                self._table(), console=self.console, refresh_per_second=8, transient=False
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._live is not None:
+            self._live.update(self._table())
+            self._live.__exit__(exc_type, exc, tb)
+
+    def update(self, progress: dict[str, ToolProgress]) -> None:
+        self._progress = progress
+        if self._live is not None:
+            self._live.update(self._table())
+            return
+        if self.quiet:
+            return
+        now = time.monotonic()
+        for run in self.runs:
+            p = progress.get(run.key)
+            if p is None or self._shown.get(run.key) == p.state or p.state == "queued":
+                continue
+            self._shown[run.key] = p.state
+            elapsed = _elapsed(p, now)
+            suffix = f" ({elapsed})" if elapsed and p.state not in ("running", "installing") else ""
+            self.console.print(
+                f"devbox: {self._label(run)}: {p.state}{suffix}", highlight=False, markup=False
+            )
+
+    def _label(self, run: ToolRun) -> str:
+        """``pytest``; with several Python versions, ``pytest [3.13]``."""
+        return f"{run.name} [{run.python}]" if len({r.python for r in self.runs}) > 1 else run.name
+
+    def _table(self) -> Table:
+        now = time.monotonic()
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column("tool")
+        table.add_column("state")
+        table.add_column("time", justify="right")
+        for run in self.runs:
+            p = self._progress.get(run.key, ToolProgress())
+            table.add_row(
+                self._label(run), Text(p.state, style=_STYLES.get(p.state, "")), _elapsed(p, now)
+            )
+        return table
+
+
+def print_failures(console: Console, result: RunResult, project_root: Path, cwd: Path) -> None:
+    """Each failing tool's output; grouped by Python version when there are several."""
+    failing = [t for t in result.tools if t.status is Status.FAILED]
+    versions = list(dict.fromkeys(t.python for t in result.tools))
+    for python in versions:
+        group = [t for t in failing if t.python == python]
+        if group and len(versions) > 1:
+            console.print(Text(f"== Python {python} ==", style="bold"))
+        for tool in group:
+            console.rule(
+                Text(
+                    f"{tool.name} failed (exit code {tool.exit_code}, Python {tool.python})",
+                    style="bold red",
+                ),
+                align="left",
+            )
+            print_output(console, tool, project_root, cwd)
+
+
+#: more than this is not printed whole: the tail, and where the full output is
+TAIL_LINES = 200
+MAX_PRINTED_BYTES = 256 * 1024
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+def print_output(console: Console, tool: ToolResult, project_root: Path, cwd: Path) -> None:
+    """A tool's output with host paths; a huge one as its tail plus the path of the full log."""
+    output = tool.output
+    lines = output.rstrip("\n").split("\n")
+    if len(output) > MAX_PRINTED_BYTES or len(lines) > 2 * TAIL_LINES:
+        tail = "\n".join(lines[-TAIL_LINES:])[-MAX_PRINTED_BYTES:]
+        where = f"; full output: {tool.log_path}" if tool.log_path else ""
+        console.print(
+            Text(
+                f"[{len(lines)} lines, {len(output.encode()) / 1024 / 1024:.1f} MB: the last {TAIL_LINES}{where}]",
+                style="dim",
+            )
+        )
+        output = tail
+    # Escape sequences a tool printed would drive the terminal; show the text only.
+    console.print(Text(_ANSI.sub("", rewrite_paths(output, project_root, cwd)).rstrip("\n")))
+
+
+def print_environment_error(console: Console, message: str, detail: str) -> None:
+    """One Python version's environment could not be built (the others ran)."""
+    console.rule(Text("environment error", style="bold red"), align="left")
+    console.print(Text("devbox: " + message, style="red"))
+    if detail:
+        console.print(Text(detail))
+
+
+def print_outputs(console: Console, result: RunResult, project_root: Path, cwd: Path) -> None:
+    """-v: every tool's full output."""
+    for tool in result.tools:
+        console.rule(Text(f"{tool.name} ({tool.status.value}, Python {tool.python})"), align="left")
+        print_output(console, tool, project_root, cwd)
+
+
+def print_summary(console: Console, result: RunResult) -> None:
+    table = Table(title=None, show_edge=False)
+    for col in ("tool", "kind", "python", "status", "time", "tests"):
+        table.add_column(col, justify="right" if col == "time" else "left")
+    for t in result.tools:
+        state = "cached" if t.cached and t else t.status.value
+        tests = ""
+        if t.tests is not None:
+            tests = f"{t.tests.passed} passed, {t.tests.failed} failed, {t.tests.skipped} skipped, {t.tests.errors} errors"
+        table.add_row(
+            t.name,
+            t.kind,
+            t.python,
+            Text(state, style=_STYLES[state]),
+            f"{t.duration_s:.1f}s",
+            tests,
+        )
+    console.print(table)
+    several = len({t.python for t in result.tools}) > 1
+    failed = [
+        f"{t.name} [{t.python}]" if several else t.name
+        for t in result.tools
+        if t.status is Status.FAILED
+    ]
+    broken = [e.python for e in result.environments if not e.ok]
+    if broken:
+        console.print(
+            Text(f"devbox: environment errors: Python {', '.join(broken)}", style="bold red")
+        )
+    if failed:
+        console.print(Text(f"devbox: failed: {', '.join(failed)}", style="bold red"))
+    elif result.ok:
+        n = len(result.tools)
+        console.print(
+            Text(
+                f"devbox: all {n} tools passed" if n != 1 else "devbox: 1 tool passed",
+                style="green",
+            )
+        )
+
+
+def write_json(path: Path, result: RunResult) -> None:
+    atomic_write(path, json.dumps(result.to_json(), indent=2) + "\n")

@@ -1,0 +1,103 @@
+"""``--junit-xml``: one JUnit file for CI, a test suite per tool and Python version.
+
+pytest's own test cases are merged in (suite renamed ``pytest[3.13]``); any other tool that
+failed is one failing test case per finding in its output (``src/a.py:12``, see
+:mod:`devbox.results.model.findings`), or one case failing with the whole output when devbox cannot read
+it; a tool that passed is one passing case; an environment that could not be built is a
+suite with one erroring case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from devbox.fsutil import atomic_write
+from devbox.results import findings
+from devbox.results.model import RunResult, Status, ToolResult
+from devbox.tools import WORKDIR
+
+
+def _suite(name: str) -> ET.Element:
+    return ET.Element("testsuite", {"name": name})
+
+
+def _finish(suite: ET.Element) -> ET.Element:
+    cases = suite.findall("testcase")
+    counts = {"tests": len(cases), "failures": 0, "errors": 0, "skipped": 0}
+    for case in cases:
+        for tag, key in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
+            if case.find(tag) is not None:
+                counts[key] += 1
+    suite.attrib.update({k: str(v) for k, v in counts.items()})
+    return suite
+
+
+def _project_relative(finding: findings.Finding) -> findings.Finding:
+    """The output is the container's: ``/src/pkg/a.py`` (black, isort) → ``pkg/a.py``."""
+    if finding.path.startswith(WORKDIR + "/"):
+        return dataclasses.replace(finding, path=finding.path[len(WORKDIR) + 1 :])
+    return finding
+
+
+def _tool_suites(tool: ToolResult) -> list[ET.Element]:
+    name = f"{tool.name}[{tool.python}]"
+    if tool.junit_xml:
+        try:
+            root = ET.fromstring(tool.junit_xml)
+        except ET.ParseError:
+            root = None
+        if root is not None:
+            suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+            for suite in suites:
+                suite.set("name", name)
+            return suites
+    suite = _suite(name)
+    if tool.status is Status.FAILED and tool.name != "pytest":
+        found = [_project_relative(f) for f in findings.parse(tool.name, tool.output)]
+        if found:
+            suite.extend(findings.junit_cases(tool, found))
+            return [_finish(suite)]
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {"classname": f"devbox.{tool.kind}", "name": tool.name, "time": f"{tool.duration_s:.3f}"},
+    )
+    if tool.status is Status.FAILED:
+        failure = ET.SubElement(
+            case, "failure", {"message": f"{tool.name} exited with code {tool.exit_code}"}
+        )
+        failure.text = tool.output
+    elif tool.status is Status.ERROR:
+        ET.SubElement(
+            case, "error", {"message": f"the Python {tool.python} environment could not be built"}
+        )
+    return [_finish(suite)]
+
+
+def to_xml(result: RunResult) -> str:
+    root = ET.Element("testsuites", {"name": "devbox"})
+    for tool in result.tools:
+        root.extend(_tool_suites(tool))
+    for env in result.environments:
+        if env.ok:
+            continue
+        suite = _suite(f"environment[{env.python}]")
+        case = ET.SubElement(
+            suite, "testcase", {"classname": "devbox.environment", "name": env.image}
+        )
+        error = ET.SubElement(case, "error", {"message": env.error})
+        error.text = env.log
+        root.append(_finish(suite))
+    totals = {k: 0 for k in ("tests", "failures", "errors", "skipped")}
+    for suite in root.findall("testsuite"):
+        for key in totals:
+            totals[key] += int(suite.get(key, "0") or 0)
+    root.attrib.update({k: str(v) for k, v in totals.items()})
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write(path: Path, result: RunResult) -> None:
+    atomic_write(path, to_xml(result))

@@ -1,0 +1,329 @@
+"""Planning: which tools run, what gets installed, what stays out of the context."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from devbox import config
+from devbox.build.dockerfile import render
+from devbox.build.plan import (
+    DEFAULT_EXCLUDES,
+    excluded,
+    find_virtualenvs,
+    make_plan,
+    scan_tree,
+    select_tools,
+)
+from devbox.config.project import inspect_project, read_pyproject
+from devbox.errors import ConfigError
+
+
+def project(tmp_path: Path, pyproject: str, files: dict[str, str] | None = None) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    for rel, text in (files or {}).items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return tmp_path
+
+
+def plan_for(root: Path, command: str = "check", env: dict[str, str] | None = None, **kw):  # type: ignore[no-untyped-def]
+    pyproject = read_pyproject(root)
+    facts = inspect_project(root, pyproject)
+    cfg = config.load(pyproject, path=root / "pyproject.toml", env=env or {}, facts=facts)
+    return make_plan(cfg, facts, command, **kw)  # type: ignore[arg-type]
+
+
+BASIC = '[project]\nname = "p"\nversion = "1"\n'
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("lint", [("ruff", "lint"), ("mypy", "lint")]),
+        ("test", [("pytest", "test"), ("mypy", "test")]),
+        ("check", [("ruff", "lint"), ("mypy", "lint"), ("pytest", "test")]),
+    ],
+)
+def test_select_tools(tmp_path: Path, command: str, expected: list[tuple[str, str]]) -> None:
+    root = project(
+        tmp_path, BASIC + '[tool.devbox]\nlint = ["ruff", "mypy"]\ntest = ["pytest", "mypy"]\n'
+    )
+    pyproject = read_pyproject(root)
+    cfg = config.load(pyproject, path=root / "pyproject.toml", env={})
+    assert select_tools(cfg, command) == expected  # type: ignore[arg-type]
+
+
+def test_requirements_from_dependencies_extras_groups_and_packages(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        """
+[project]
+name = "My_Proj"
+version = "1"
+dependencies = ["attrs"]
+[project.optional-dependencies]
+a = ["six"]
+b = ["my-proj[a]", "toml"]
+[dependency-groups]
+base = ["iniconfig"]
+dev = ["coverage", {include-group = "base"}]
+[tool.devbox]
+extras = ["b"]
+groups = ["dev"]
+packages = ["hypothesis"]
+test = ["pytest"]
+lint = []
+""",
+    )
+    plan = plan_for(root)
+    # the self-reference my-proj[a] expands in place; tool packages come last
+    assert plan.requirements == (
+        "attrs",
+        "six",
+        "toml",
+        "coverage",
+        "iniconfig",
+        "hypothesis",
+        "pytest",
+    )
+    assert plan.project_install == "metadata"
+
+
+def test_include_group_cycle_is_a_config_error(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC + '[dependency-groups]\na = [{include-group = "b"}]\nb = [{include-group = "a"}]\n'
+        '[tool.devbox]\ngroups = ["a"]\n',
+    )
+    with pytest.raises(ConfigError, match="cycle: a -> b -> a"):
+        plan_for(root)
+
+
+def test_project_install_modes(tmp_path: Path) -> None:
+    static = project(tmp_path / "s", BASIC)
+    assert plan_for(static).project_install == "metadata"
+    dynamic = project(tmp_path / "d", '[project]\nname = "d"\ndynamic = ["version"]\n')
+    assert plan_for(dynamic).project_install == "editable"
+    setup_py = project(
+        tmp_path / "p", "[tool.ruff]\n", {"setup.py": "from setuptools import setup\nsetup()\n"}
+    )
+    assert plan_for(setup_py).project_install == "editable"
+    loose = project(tmp_path / "n", "[tool.ruff]\n")
+    assert plan_for(loose).project_install == "none"
+
+
+def test_dynamic_dependencies_are_not_installed_from_the_manifest(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        '[project]\nname = "d"\nversion = "1"\ndynamic = ["dependencies"]\ndependencies = ["x"]\n',
+    )
+    plan = plan_for(root)
+    assert "x" not in plan.requirements
+    assert plan.project_install == "editable"
+
+
+def test_virtualenvs_by_any_name_are_excluded(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC,
+        {
+            "env-3.11/pyvenv.cfg": "home = /usr\n",
+            "tools/.direnv/python/pyvenv.cfg": "",
+            "node_modules/x/pyvenv.cfg": "",  # already excluded: not walked
+            "src/p/__init__.py": "",
+        },
+    )
+    assert find_virtualenvs(root) == ["env-3.11", "tools/.direnv/python"]
+    plan = plan_for(root, env={"DEVBOX_EXCLUDE": "data/*.bin"})
+    assert plan.excludes[: len(DEFAULT_EXCLUDES)] == DEFAULT_EXCLUDES
+    assert plan.excludes[len(DEFAULT_EXCLUDES) :] == (
+        "env-3.11",
+        "tools/.direnv/python",
+        "data/*.bin",
+    )
+    for needed in (
+        ".git",
+        "**/node_modules",
+        "**/__pycache__",
+        ".tox",
+        ".nox",
+        "build",
+        "dist",
+        "**/*.egg-info",
+    ):
+        assert needed in plan.excludes
+
+
+def test_pytest_args_go_only_to_pytest(tmp_path: Path) -> None:
+    root = project(tmp_path, BASIC)
+    plan = plan_for(root, "check", extra_args=["-k", "slow"])
+    by_name = {t.name: t for t in plan.tools}
+    assert by_name["pytest"].command == ("python", "-m", "pytest", "-k", "slow")
+    assert "-k" not in by_name["ruff"].command
+
+
+def test_tool_override_merges_env_and_replaces_command(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC + '[tool.devbox.tools.ruff]\ncommand = ["ruff", "check", "src"]\nenv = { A = "1" }\n',
+    )
+    ruff = next(t for t in plan_for(root, "lint").tools if t.name == "ruff")
+    assert ruff.command == ("ruff", "check", "src")
+    assert ruff.env["A"] == "1"
+    assert ruff.env["RUFF_CACHE_DIR"] == "/devbox/cache/ruff"
+    assert ruff.env["PYTHONPYCACHEPREFIX"] == "/devbox/cache/pycache"
+
+
+def test_tool_names_that_collide_as_build_args_are_rejected(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC + '[tool.devbox]\nlint = ["a-b", "a_b"]\n'
+        '[tool.devbox.tools.a-b]\ncommand = ["true"]\n[tool.devbox.tools.a_b]\ncommand = ["true"]\n',
+    )
+    with pytest.raises(ConfigError, match="differ only in"):
+        plan_for(root, "lint")
+
+
+def test_requirement_includes_outside_the_project_are_not_followed(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "proj",
+        BASIC + '[tool.devbox]\nrequirements = ["req/a.txt"]\n',
+        {
+            "req/a.txt": "-r b.txt\n--constraint=../c.txt\n-r ../../outside.txt\n",
+            "req/b.txt": "x\n",
+            "c.txt": "y<2\n",
+        },
+    )
+    (tmp_path / "outside.txt").write_text("secret\n")
+    plan = plan_for(root)
+    assert set(plan.requirement_files) == {"req/a.txt", "req/b.txt", "c.txt"}
+
+
+def test_extra_and_group_names_match_as_pep_685_normalizes_them(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        BASIC
+        + '[project.optional-dependencies]\nDev_Tools = ["six"]\n[dependency-groups]\n"Test.Deps" = ["toml"]\n'
+        '[tool.devbox]\nextras = ["dev-tools"]\ngroups = ["test-deps"]\nlint = []\ntest = []\n',
+    )
+    assert plan_for(root).requirements == ("six", "toml")
+
+
+def test_dynamic_version_of_an_unpacked_sdist_comes_from_pkg_info(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        '[project]\nname = "lib"\ndynamic = ["version"]\n',
+        {
+            "PKG-INFO": "Metadata-Version: 2.1\nName: lib\nVersion: 26.2.0\n\nlong description\nVersion: 0\n"
+        },
+    )
+    plan = plan_for(root)
+    assert plan.project_install == "metadata"
+    assert plan.install_spec()["version"] == "26.2.0"
+
+
+def test_the_tree_scan_finds_virtualenvs_and_unreadable_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "env" / "lib").mkdir(parents=True)
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "src").mkdir()
+    for name in ("src/ok.py", "src/secret.key", "notes.log", "env/lib/x.py"):
+        (tmp_path / name).write_text("x\n")
+    # root reads everything: the modes are not what this checks, the walk and the filter are
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: real_access(p, mode) and not str(p).endswith((".key", ".log"))
+    )
+    venvs, unreadable = scan_tree(tmp_path)
+    assert venvs == ["env"] and unreadable == ["notes.log", "src/secret.key"]
+    assert excluded("notes.log", ["*.log"]) and not excluded("src/notes.log", ["*.log"])
+    assert excluded("src/a/notes.log", ["**/*.log"]) and excluded("src/secret.key", ["src"])
+    assert excluded("build/x/y.o", ["build/"]) and not excluded("builder.py", ["build"])
+    assert not excluded("keep.log", ["!keep.log"])
+
+
+def test_unreadable_paths_outside_the_excludes_reach_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n')
+    (tmp_path / "data.bin").write_text("x")
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "p.whl").write_text("x")
+    real_access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda p, mode: real_access(p, mode) and Path(p).name not in ("data.bin", "p.whl"),
+    )
+    pyproject = {"project": {"name": "p", "version": "1"}}
+    facts = inspect_project(tmp_path, pyproject)
+    cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env={}, facts=facts)
+    assert make_plan(cfg, facts, "test").unreadable == ("data.bin",)  # dist/ is excluded anyway
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "files", "compiled"),
+    [
+        (
+            BASIC,
+            {"setup.py": "from setuptools import Extension, setup\nsetup(ext_modules=[])\n"},
+            True,
+        ),
+        (
+            BASIC,
+            {"setup.py": "from setuptools import setup\nsetup(cffi_modules=['x.py:ffi'])\n"},
+            True,
+        ),
+        (BASIC, {"setup.py": "from setuptools import setup\nsetup()\n"}, False),
+        (BASIC + '[build-system]\nbuild-backend = "mesonpy"\n', {}, True),
+        (BASIC + '[build-system]\nbuild-backend = "scikit_build_core.build"\n', {}, True),
+        (BASIC + '[build-system]\nbuild-backend = "maturin"\n', {}, True),
+        (
+            BASIC + '[tool.setuptools]\next-modules = [{name = "p._c", sources = ["c.c"]}]\n',
+            {},
+            True,
+        ),
+        (BASIC + '[build-system]\nbuild-backend = "hatchling.build"\n', {}, False),
+    ],
+)
+def test_projects_with_native_code_are_built_not_just_put_on_the_path(
+    tmp_path: Path, pyproject: str, files: dict[str, str], compiled: bool
+) -> None:
+    plan = plan_for(project(tmp_path, pyproject, files))
+    assert plan.project.compiled is compiled
+    assert plan.project_install == ("editable" if compiled else "metadata")
+
+
+def test_a_build_time_version_comes_from_pretend_version_pkg_info_or_a_stand_in(
+    tmp_path: Path,
+) -> None:
+    scm = '[project]\nname = "s"\ndynamic = ["version"]\n'
+    checkout = project(tmp_path / "checkout", scm)
+    plan = plan_for(checkout)
+    assert plan.project_install == "editable" and plan.version == "0.0.0+devbox"
+    pinned = plan_for(checkout, env={"DEVBOX_PRETEND_VERSION": "4.5.6"})
+    # given a version, the manifest says everything: no build needed
+    assert pinned.project_install == "metadata" and pinned.version == "4.5.6"
+    assert json.loads(render(pinned).context["install/install.json"])["version"] == "4.5.6"
+    sdist = project(
+        tmp_path / "sdist", scm, {"PKG-INFO": "Metadata-Version: 2.1\nName: s\nVersion: 7.0\n"}
+    )
+    assert plan_for(sdist).version == "7.0"
+    tool = json.loads(render(plan).context["tools/pytest.json"])
+    assert tool["version"] == "0.0.0+devbox"  # the tool step's SETUPTOOLS_SCM_PRETEND_VERSION
+
+
+def test_system_packages_add_an_apt_step_only_when_asked(tmp_path: Path) -> None:
+    root = project(tmp_path, BASIC)
+    assert "devbox_install.py system" not in render(plan_for(root)).dockerfile
+    out = render(plan_for(root, env={"DEVBOX_SYSTEM_PACKAGES": "gcc,libpq-dev"}))
+    assert out.context["install/system-packages.txt"] == "gcc\nlibpq-dev\n"
+    assert out.dockerfile.count("python3 /devbox/devbox_install.py system") == 1
+    # no package name in the Dockerfile: they travel as data
+    assert "libpq-dev" not in out.dockerfile

@@ -1,0 +1,411 @@
+"""Teams and scale, without an engine: builders, cache specs, secrets, base images, offline.
+
+The engine tests for the same features (a real registry and a second engine) are in
+tests/engine/test_teams_engine.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import stat
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import dockerfile as buildkit_parser
+import pytest
+from rich.console import Console
+
+from devbox import config, engine
+from devbox.build import secrets as credentials
+from devbox.build.dockerfile import DIGEST_LABEL, base_arg, deps_digest, render
+from devbox.build.plan import make_plan, redact_url
+from devbox.commands import run as runner
+from devbox.config.project import inspect_project
+from devbox.errors import BuildFailed, ConfigError
+
+# --- builders: a docker context or a buildx builder instance ------------------------------
+
+
+class FakeDocker:
+    """Answers for `docker …` commands, by their leading words; records what was run."""
+
+    def __init__(self, answers: dict[str, tuple[int, str]]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[list[str], dict[str, str] | None]] = []
+
+    def __call__(
+        self, argv: list[str], *, timeout: float = 60, env: Any = None
+    ) -> subprocess.CompletedProcess[str]:
+        self.calls.append((list(argv), None if env is None else dict(env)))
+        joined = " ".join(argv)
+        for prefix, (rc, out) in self.answers.items():
+            if joined.startswith(prefix):
+                return subprocess.CompletedProcess(
+                    argv, rc, out, "" if rc == 0 else "no such thing"
+                )
+        return subprocess.CompletedProcess(argv, 1, "", "not found")
+
+
+@pytest.fixture
+def fake_docker(monkeypatch: pytest.MonkeyPatch) -> FakeDocker:
+    fake = FakeDocker({})
+    monkeypatch.setattr(engine, "run_command", fake)
+    return fake
+
+
+def test_a_docker_context_is_addressed_with_docker_context(fake_docker: FakeDocker) -> None:
+    fake_docker.answers["docker context inspect remote"] = (0, "[{}]")
+    builder = engine.resolve_builder("remote", {"DOCKER_HOST": "tcp://elsewhere:2375"})
+    assert builder == engine.Builder("remote", context="remote")
+    argv = engine.build_argv(
+        dockerfile=Path("/c/Dockerfile"), context=Path("/proj"), devbox_context=Path("/c/ctx"),
+        output=Path("/c/out"), build_args={}, builder=builder,
+    )  # fmt: skip
+    # buildx refuses `--builder CONTEXT` ("use `docker --context=NAME buildx`")
+    assert argv[:5] == ["docker", "--context", "remote", "buildx", "build"]
+    assert "--builder" not in argv
+    # DOCKER_HOST would win over the context: dropped, and DOCKER_CONTEXT set for the rest
+    env = builder.env({"DOCKER_HOST": "tcp://elsewhere:2375", "HOME": "/root"})
+    assert env == {"DOCKER_CONTEXT": "remote", "HOME": "/root"}
+
+
+def test_a_buildx_builder_instance_is_addressed_with_builder(fake_docker: FakeDocker) -> None:
+    fake_docker.answers["docker buildx inspect kube"] = (0, "Name: kube\nDriver: kubernetes\n")
+    builder = engine.resolve_builder("kube", {})
+    assert builder == engine.Builder("kube", instance="kube")
+    argv = engine.build_argv(
+        dockerfile=Path("/c/Dockerfile"), context=Path("/proj"), devbox_context=Path("/c/ctx"),
+        output=Path("/c/out"), build_args={}, builder=builder,
+    )  # fmt: skip
+    assert argv[:5] == ["docker", "buildx", "build", "--builder", "kube"]
+    assert builder.env({"DOCKER_HOST": "x"}) == {"DOCKER_HOST": "x"}
+    assert builder.driver({}) == "kubernetes"
+
+
+def test_an_unknown_builder_is_a_config_error(fake_docker: FakeDocker) -> None:
+    with pytest.raises(
+        ConfigError, match=r"builder 'nope': no docker context and no buildx builder"
+    ):
+        engine.resolve_builder("nope", {})
+
+
+def test_no_builder_costs_no_command(fake_docker: FakeDocker) -> None:
+    assert engine.resolve_builder(None, {}) is engine.DEFAULT_BUILDER
+    assert fake_docker.calls == []
+
+
+def test_the_docker_driver_exports_only_inline_cache(fake_docker: FakeDocker) -> None:
+    fake_docker.answers["docker buildx inspect"] = (0, "Name: default\nDriver: docker\n")
+    engine.check_cache_export(engine.DEFAULT_BUILDER, ["type=inline"], {})
+    assert fake_docker.calls == []  # inline needs no check
+    with pytest.raises(ConfigError) as err:
+        engine.check_cache_export(engine.DEFAULT_BUILDER, ["type=registry,ref=r/c"], {})
+    assert "cache-to 'type=registry,ref=r/c'" in err.value.message
+    assert "docker driver, which can export only inline cache" in err.value.message
+    assert "--driver docker-container" in err.value.message
+    fake_docker.answers["docker buildx inspect"] = (0, "Driver: docker-container\n")
+    engine.check_cache_export(engine.DEFAULT_BUILDER, ["type=local,dest=/c"], {})
+
+
+def test_build_argv_labels_push_cache_and_secret_files() -> None:
+    argv = engine.build_argv(
+        dockerfile=Path("/c/Dockerfile"), context=Path("/proj"), devbox_context=Path("/c/ctx"),
+        output=None, build_args={}, target="test-base-3.12", tag="reg:5000/d:3.12", push=True,
+        labels={DIGEST_LABEL: "sha256:ab"}, cache_from=["type=registry,ref=r/c"],
+        cache_to=["type=inline"], secrets={"devbox-index": Path("/run/x/devbox-index.secret")},
+    )  # fmt: skip
+    pairs = list(itertools.pairwise(argv))
+    assert ("--push", "--tag") in pairs and ("--tag", "reg:5000/d:3.12") in pairs
+    assert "--load" not in argv
+    assert ("--label", f"{DIGEST_LABEL}=sha256:ab") in pairs
+    assert ("--cache-from", "type=registry,ref=r/c") in pairs
+    assert ("--cache-to", "type=inline") in pairs
+    assert ("--secret", "id=devbox-index,src=/run/x/devbox-index.secret") in pairs
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+def load(
+    tmp_path: Path, table: dict[str, Any] | None = None, env: dict[str, str] | None = None
+) -> config.Config:
+    pyproject = {"project": {"name": "p", "version": "1"}, "tool": {"devbox": table or {}}}
+    return config.load(pyproject, path=tmp_path / "pyproject.toml", env=env or {})
+
+
+def test_index_urls_default_to_the_installers_variables(tmp_path: Path) -> None:
+    cfg = load(
+        tmp_path,
+        env={
+            "PIP_INDEX_URL": "https://u:p@pkgs.example/simple",
+            "UV_INDEX": "corp=https://corp.example/simple other=https://o.example/simple",
+        },
+    )
+    assert cfg.index_url == "https://u:p@pkgs.example/simple"
+    assert cfg.extra_index_url == ("https://corp.example/simple", "https://o.example/simple")
+    # the config key wins over the installer's variable
+    cfg = load(
+        tmp_path,
+        {"index-url": "https://mine.example/simple"},
+        {"PIP_INDEX_URL": "https://x/simple"},
+    )
+    assert cfg.index_url == "https://mine.example/simple"
+
+
+def test_an_unset_credential_variable_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load(
+            tmp_path,
+            {"index-url": "https://${CORP_USER}:${CORP_TOKEN}@pkgs.example/simple"},
+            {"CORP_USER": "ci"},
+        )
+    assert "key 'index-url'" in err.value.message
+    assert "uses ${CORP_TOKEN}, but CORP_TOKEN is not set" in err.value.message
+
+
+def test_network_from_the_environment(tmp_path: Path) -> None:
+    assert load(tmp_path, env={"DEVBOX_NETWORK": "off"}).network is False
+    assert load(tmp_path, env={"DEVBOX_NETWORK": "yes"}).network is True
+    with pytest.raises(ConfigError, match=r"DEVBOX_NETWORK.*true or false"):
+        load(tmp_path, env={"DEVBOX_NETWORK": "maybe"})
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+def test_secrets_files_values_and_mask(tmp_path: Path) -> None:
+    cfg = load(
+        tmp_path,
+        {
+            "secret-env": ["API_TOKEN", "ABSENT"],
+            "extra-index-url": ["https://bot:t0ken-xyz@pkgs.example/simple"],
+        },
+        {"API_TOKEN": "tok-123456"},
+    )
+    secrets = credentials.from_config(cfg, {"API_TOKEN": "tok-123456"})
+    assert secrets.missing == ("ABSENT",)
+    assert "tok-123456" not in repr(secrets) and "t0ken" not in repr(secrets)
+    paths = secrets.write(tmp_path)
+    assert set(paths) == {"devbox-index", "devbox-env"}
+    for path in paths.values():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(paths["devbox-env"].read_text()) == {"API_TOKEN": "tok-123456"}
+    assert json.loads(paths["devbox-index"].read_text())["extra_index_urls"] == [
+        "https://bot:t0ken-xyz@pkgs.example/simple"
+    ]
+    text = "GET https://bot:t0ken-xyz@pkgs.example/simple with tok-123456; password t0ken-xyz"
+    assert credentials.mask(text, secrets.values()) == "GET *** with ***; password ***"
+    assert credentials.Secrets().files() == {}
+
+
+def test_urls_are_redacted_in_the_install_spec(tmp_path: Path) -> None:
+    assert redact_url("https://u:p@h.example:8443/simple") == "https://***@h.example:8443/simple"
+    assert redact_url("https://h.example/simple") == "https://h.example/simple"
+    cfg = load(tmp_path, {"index-url": "https://u:s3cret@h.example/simple"})
+    facts = inspect_project(tmp_path, {"project": {"name": "p", "version": "1"}})
+    plan = make_plan(cfg, facts, "test", virtualenvs=[])
+    out = render(plan)
+    assert all("s3cret" not in text for text in (out.dockerfile, *out.context.values()))
+    assert json.loads(out.context["install/install.json"])["indexes"] == [
+        "https://***@h.example/simple"
+    ]
+
+
+def test_the_step_scripts_mask_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from devbox._container import install, run, stepsecrets
+
+    env_secret, index_secret = tmp_path / "env", tmp_path / "index"
+    env_secret.write_text(json.dumps({"TOKEN": "tok-987654"}))
+    index_secret.write_text(json.dumps({"index_url": "https://me:pw-55555@idx.example/simple"}))
+    monkeypatch.setattr(stepsecrets, "ENV_SECRET", str(env_secret))
+    monkeypatch.setattr(stepsecrets, "INDEX_SECRET", str(index_secret))
+    line = b"token tok-987654 from https://me:pw-55555@idx.example/simple (pw-55555)\n"
+    assert stepsecrets.mask(line, stepsecrets.secret_values()) == b"token *** from *** (***)\n"
+    # both step scripts use this one module (in the image it is mounted next to them)
+    for script in (install, run):
+        assert script.mask is stepsecrets.mask and script.secret_values is stepsecrets.secret_values
+    env = install.installer_env()
+    assert env["TOKEN"] == "tok-987654"
+    assert (
+        env["UV_DEFAULT_INDEX"] == env["PIP_INDEX_URL"] == "https://me:pw-55555@idx.example/simple"
+    )
+
+
+# --- the Dockerfile: network, offline, pre-built bases ---------------------------------------
+
+
+def plan_for(
+    tmp_path: Path,
+    table: dict[str, Any],
+    command: str = "check",
+    offline: bool = False,
+    deps: tuple[str, ...] = (),
+) -> Any:
+    pyproject = {
+        "project": {"name": "p", "version": "1", "dependencies": list(deps)},
+        "tool": {"devbox": table},
+    }
+    facts = inspect_project(tmp_path, pyproject)
+    cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env={}, facts=facts)
+    return make_plan(cfg, facts, command, virtualenvs=[], offline=offline)  # type: ignore[arg-type]
+
+
+def runs_of(plan: Any) -> list[Any]:
+    return [c for c in buildkit_parser.parse_string(render(plan).dockerfile) if c.cmd == "RUN"]
+
+
+def test_network_false_cuts_only_the_tool_steps(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, {"network": False})
+    runs = runs_of(plan)
+    installs, tools = runs[:2], runs[2:]
+    assert all("--network=none" in r.flags for r in tools) and tools
+    assert not any("--network=none" in r.flags for r in installs)
+    assert "--network=none" not in "".join(str(r.flags) for r in runs_of(plan_for(tmp_path, {})))
+
+
+def test_offline_cuts_every_step_and_tells_the_installer(tmp_path: Path) -> None:
+    runs = runs_of(plan_for(tmp_path, {}, offline=True))
+    assert all("--network=none" in r.flags for r in runs)
+    assert runs[0].value[0].endswith("bootstrap uv --offline")
+    assert runs[1].value[0].endswith("deps 3.12 --offline")
+
+
+def test_the_deps_digest_follows_the_dependencies_not_the_credentials(tmp_path: Path) -> None:
+    def digest(
+        table: dict[str, Any], deps: tuple[str, ...] = ("attrs",), command: str = "check"
+    ) -> str:
+        plan = plan_for(tmp_path, table, command, deps=deps)
+        return deps_digest(plan, render(plan), plan.environments[0])
+
+    base = digest({})
+    assert base.startswith("sha256:") and base == digest({})
+    assert digest({}, deps=("attrs", "idna")) != base
+    assert digest({"packages": ["six"]}) != base
+    assert digest({"base-image": "other/python:{python}"}) != base
+    assert digest({"installer": "pip"}) != base
+    assert digest({"network": False}) == base  # how tools run is not part of the image
+    one = digest({"index-url": "https://u:one@h.example/simple"})
+    assert one != base  # another index is another dependency set ...
+    assert one == digest({"index-url": "https://u:two@h.example/simple"})  # ... its password is not
+
+
+def test_a_base_ref_replaces_the_dependency_stage_through_its_build_arg(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, {"python": ["3.11", "3.13"]})
+    commands = buildkit_parser.parse_string(render(plan).dockerfile)
+    assert [base_arg(e) for e in plan.environments] == [
+        "build_base_image_3_11",
+        "build_base_image_3_13",
+    ]
+    assert [c.value[0] for c in commands[:2]] == [
+        "build_base_image_3_11=test-base-3.11",
+        "build_base_image_3_13=test-base-3.13",
+    ]
+    tool_froms = [
+        c.value[0] for c in commands if c.cmd == "FROM" and c.value[2].startswith("tool-")
+    ]
+    assert set(tool_froms) == {"deps-3.11", "deps-3.13"}
+
+
+# --- using a pre-built base: the label decides -----------------------------------------------
+
+
+@pytest.fixture
+def project_with_deps(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\ndependencies = ["attrs"]\n'
+        '[tool.devbox]\npython = "3.12"\nbase-ref = "reg:5000/deps:{python}"\n'
+    )
+    return tmp_path
+
+
+def bases_for(
+    project: Path,
+    labels: dict[str, str] | None,
+    *,
+    strict: bool = False,
+    offline: bool = False,
+    fake: FakeDocker,
+) -> tuple[dict[str, str], str]:
+    opts = runner.Options(project_dir=project, command="test", cli={}, offline=offline)
+    cfg, facts = runner.load_config(opts, {})
+    plan = make_plan(cfg, facts, "test", virtualenvs=[], offline=offline)
+    if labels is not None:
+        fake.answers["docker image inspect"] = (0, json.dumps(labels))
+    console = Console(record=True, width=300)
+    bases = runner.resolve_bases(
+        cfg, facts, plan, engine.DEFAULT_BUILDER, {}, console, strict=strict
+    )
+    return bases, console.export_text()
+
+
+def current_digest(project: Path) -> str:
+    opts = runner.Options(project_dir=project, command="test", cli={})
+    cfg, facts = runner.load_config(opts, {})
+    return runner.deps_digests(cfg, facts)["3.12"]
+
+
+def test_a_base_with_the_projects_digest_is_used(
+    project_with_deps: Path, fake_docker: FakeDocker
+) -> None:
+    digest = current_digest(project_with_deps)
+    bases, said = bases_for(project_with_deps, {DIGEST_LABEL: digest}, fake=fake_docker)
+    assert bases == {"3.12": "reg:5000/deps:3.12"} and said == ""
+    assert not any("pull" in argv for argv, _ in fake_docker.calls)  # it was local
+
+
+def test_a_stale_base_warns_and_installs_or_fails_when_strict(
+    project_with_deps: Path, fake_docker: FakeDocker
+) -> None:
+    bases, said = bases_for(
+        project_with_deps, {DIGEST_LABEL: "sha256:" + "0" * 64}, fake=fake_docker
+    )
+    assert bases == {}
+    assert "warning: the base image reg:5000/deps:3.12 was built for other dependencies" in said
+    assert "from base-ref in [tool.devbox]" in said and "--strict-base" in said
+    with pytest.raises(BuildFailed) as err:
+        bases_for(
+            project_with_deps, {DIGEST_LABEL: "sha256:" + "0" * 64}, strict=True, fake=fake_docker
+        )
+    assert err.value.exit_code == 3
+    assert (
+        "--strict-base: the base image reg:5000/deps:3.12 was built for other dependencies"
+        in err.value.message
+    )
+    assert "devbox base build --tag reg:5000/deps:{python} --push" in err.value.message
+
+
+def test_a_missing_base_is_pulled_and_offline_is_not(
+    project_with_deps: Path, fake_docker: FakeDocker
+) -> None:
+    bases, said = bases_for(project_with_deps, None, fake=fake_docker)
+    assert bases == {} and "could not be pulled" in said
+    assert any(argv[:2] == ["docker", "pull"] for argv, _ in fake_docker.calls)
+    fake_docker.calls.clear()
+    bases, said = bases_for(project_with_deps, None, offline=True, fake=fake_docker)
+    assert bases == {} and "--offline pulls nothing" in said
+    assert not any(argv[:2] == ["docker", "pull"] for argv, _ in fake_docker.calls)
+
+
+def test_an_image_without_the_label_is_not_used(
+    project_with_deps: Path, fake_docker: FakeDocker
+) -> None:
+    bases, said = bases_for(
+        project_with_deps, {"org.opencontainers.image.title": "x"}, fake=fake_docker
+    )
+    assert bases == {} and f"has no {DIGEST_LABEL} label" in said
+
+
+def test_secret_values_never_reach_the_buildx_command_line(tmp_path: Path) -> None:
+    secrets = credentials.Secrets(
+        index_url="https://bot:pw-4242@pkgs.example/simple", env={"API_TOKEN": "tok-777"}
+    )
+    argv = engine.build_argv(
+        dockerfile=Path("/c/Dockerfile"), context=Path("/proj"), devbox_context=Path("/c/ctx"),
+        output=Path("/c/out"), build_args={}, secrets=secrets.write(tmp_path),
+    )  # fmt: skip
+    joined = " ".join(argv)
+    assert "pw-4242" not in joined and "tok-777" not in joined
+    assert f"id=devbox-index,src={tmp_path / 'devbox-index.secret'}" in argv
+    assert f"id=devbox-env,src={tmp_path / 'devbox-env.secret'}" in argv
