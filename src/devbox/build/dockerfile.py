@@ -14,15 +14,11 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from devbox.build.contract import CACHE, ENV_STATUS, OUT, VENV, WORKDIR
 from devbox.build.plan import EnvPlan, Plan, ToolRun
-from devbox.tools import CACHE, WORKDIR
 
-VENV = "/opt/devbox/venv"
 #: The name of devbox's own build context (``--build-context devbox=DIR``).
 CONTEXT_NAME = "devbox"
-OUT = "/devbox/out"
-#: where the install step records its outcome (status.json, install.log)
-ENV_STATUS = "/opt/devbox/env"
 SOURCE_STAGE = "source"
 
 

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from devbox import tools
 from devbox.config import Config
-from devbox.errors import ConfigError
 from devbox.config.project import ProjectFacts, normalize_name, sdist_version
+from devbox.errors import ConfigError
 
 Command = Literal["lint", "test", "check"]
 ProjectInstall = Literal["metadata", "editable", "none"]

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from rich.console import Console
 
 from devbox import engine, fsutil
+from devbox.build.contract import WORKDIR
 from devbox.build.dockerfile import render
 from devbox.build.plan import EnvPlan, Plan, make_plan
 from devbox.commands.run import (
@@ -25,7 +26,6 @@ from devbox.commands.run import (
     write_build_files,
 )
 from devbox.errors import UsageError
-from devbox.tools import WORKDIR
 
 #: Checks the install step's record before handing over: a failed install says so and exits 3.
 _GUARD = (

@@ -15,11 +15,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from devbox.build.contract import WORKDIR
 from devbox.build.plan import ToolRun
 from devbox.fsutil import atomic_write
 from devbox.results.model import RunResult, Status, ToolResult
 from devbox.results.progress import ToolProgress
-from devbox.tools import WORKDIR
 
 _STYLES = {
     "queued": "dim",

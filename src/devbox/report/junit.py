@@ -13,10 +13,10 @@ import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from devbox.build.contract import WORKDIR
 from devbox.fsutil import atomic_write
 from devbox.results import findings
 from devbox.results.model import RunResult, Status, ToolResult
-from devbox.tools import WORKDIR
 
 
 def _suite(name: str) -> ET.Element:

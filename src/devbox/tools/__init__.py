@@ -2,7 +2,7 @@
 
 One entry per tool in :data:`BUILTIN`; a project adds or overrides tools in
 ``[tool.devbox.tools.NAME]`` (see :mod:`devbox.config`).  Commands run with the project
-mounted at :data:`WORKDIR` and are executed directly, never through a shell.
+mounted at :data:`~devbox.build.contract.WORKDIR` and are executed directly, never through a shell.
 """
 
 from __future__ import annotations
@@ -11,11 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-#: Where the project's source is bind-mounted in every tool step.
-WORKDIR = "/src"
-#: A per-project, per-tool, per-Python BuildKit cache mount: tool caches go here, never into
-#: the source tree (a read-only or discarded tree would lose them anyway).
-CACHE = "/devbox/cache"
+from devbox.build.contract import CACHE
 
 Kind = Literal["lint", "test"]
 
