@@ -4,7 +4,8 @@
 table's text; every value has a comment saying why it was chosen.  :func:`init` writes it:
 appended at the end of pyproject.toml when the file has no ``[tool.devbox]``, or, with
 ``force``, in place of the existing table and its sub-tables.  Every other byte of the file
-stays as it was; the result is checked (with tomllib and tomlkit) before anything is written.
+stays as it was; the result is checked (with tomllib and tomlkit) before anything is written
+(the splice and the check are :mod:`devbox.edit.pyproject`'s).
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from __future__ import annotations
 import configparser
 import re
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.exceptions import TOMLKitError
 
 from devbox import config, tools
 from devbox.config.project import (
@@ -30,12 +30,12 @@ from devbox.config.project import (
     read_pyproject,
     tomllib,
 )
+from devbox.edit.pyproject import insert_table
 from devbox.errors import ConfigError
 from devbox.fsutil import atomic_write
 
 __all__ = ["InitResult", "init", "propose"]
 
-TABLE_PATH = ("tool", "devbox")
 #: Names of extras, dependency groups and requirement files that hold test/dev dependencies.
 TEST_NAMES = frozenset({"test", "tests", "testing", "dev", "devel", "develop", "development"})
 #: Directories whose presence means "this project has pytest tests".
@@ -490,192 +490,6 @@ def propose(project_dir: Path) -> str:
 # --- writing it -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Line:
-    start: int
-    #: just past the line's "\n" (or the end of the text)
-    end: int
-    #: "header", "blank", "comment" (only a comment) or "content" (keys, values, continuations)
-    kind: str
-    #: the table a header names
-    path: tuple[str, ...] = ()
-
-
-def _header_path(key_text: str) -> tuple[str, ...]:
-    """The keys of a ``[a."b.c".d]`` header, decoded exactly as TOML does."""
-    try:
-        node: Any = tomllib.loads(f"[{key_text}]\n")
-    except tomllib.TOMLDecodeError:
-        return ()
-    path: list[str] = []
-    while isinstance(node, dict) and len(node) == 1:
-        key = next(iter(node))
-        path.append(key)
-        node = node[key]
-    return tuple(path)
-
-
-def _scan(text: str) -> list[_Line]:
-    """Classify each line of a TOML document, following strings and arrays across lines."""
-    lines: list[_Line] = []
-    multiline: str | None = None  # the closing delimiter of an open multi-line string
-    depth = 0  # open arrays / inline tables
-    pos = 0
-    for raw in text.split("\n"):
-        start, end = pos, min(pos + len(raw) + 1, len(text))
-        pos += len(raw) + 1
-        line = raw.rstrip("\r")
-        stripped = line.strip(" \t")
-        if multiline is None and depth == 0:
-            if not stripped:
-                lines.append(_Line(start, end, "blank"))
-                continue
-            if stripped.startswith("#"):
-                lines.append(_Line(start, end, "comment"))
-                continue
-            if stripped.startswith("["):
-                i = line.index("[")
-                i += 2 if line.startswith("[[", i) else 1
-                j = i
-                while j < len(line) and line[j] != "]":
-                    if line[j] in "\"'":
-                        quote, j = line[j], j + 1
-                        while j < len(line) and line[j] != quote:
-                            j += 2 if quote == '"' and line[j] == "\\" else 1
-                    j += 1
-                lines.append(_Line(start, end, "header", _header_path(line[i:j])))
-                continue
-        lines.append(_Line(start, end, "content"))
-        multiline, depth = _scan_value(line, multiline, depth)
-    return lines
-
-
-def _scan_value(line: str, multiline: str | None, depth: int) -> tuple[str | None, int]:
-    j = 0
-    while j < len(line):
-        c = line[j]
-        if multiline is not None:
-            if c == "\\" and multiline == '"""':
-                j += 2
-            elif line.startswith(multiline, j):
-                run = len(line[j:]) - len(line[j:].lstrip(multiline[0]))
-                multiline, j = None, j + run  # up to two quotes before the delimiter are content
-            else:
-                j += 1
-            continue
-        if c == "#":
-            break
-        if c in "\"'":
-            if line.startswith(c * 3, j):
-                multiline, j = c * 3, j + 3
-                continue
-            j += 1
-            while j < len(line) and line[j] != c:
-                j += 2 if c == '"' and line[j] == "\\" else 1
-        elif c in "[{":
-            depth += 1
-        elif c in "]}":
-            depth = max(depth - 1, 0)
-        j += 1
-    return multiline, depth
-
-
-def _devbox_chunks(lines: Sequence[_Line]) -> list[tuple[int, int]]:
-    """(start, end) offsets of ``[tool.devbox]`` and its sub-tables, in file order.
-
-    A table runs from its header to its last key/value line, plus the comment lines right
-    after it; blank lines after it, and comments directly above the next header (they belong
-    to that table), stay.  Sub-tables elsewhere in the file also take the blank lines
-    before them, so no gap is left where they were.
-    """
-    chunks: list[tuple[int, int]] = []
-    headers = [i for i, line in enumerate(lines) if line.kind == "header"]
-    for n, h in enumerate(headers):
-        if lines[h].path[:2] != TABLE_PATH:
-            continue
-        stop = headers[n + 1] if n + 1 < len(headers) else len(lines)
-        last = h
-        for i in range(h + 1, stop):
-            if lines[i].kind == "content":
-                last = i
-        after = last + 1
-        while after < stop and lines[after].kind == "comment":
-            after += 1
-        if after == stop and stop < len(lines):
-            after = last + 1  # the comments are attached to the next header: they stay
-        start = lines[h].start
-        if chunks:
-            first = h
-            while first > 0 and lines[first - 1].kind == "blank":
-                first -= 1
-            start = max(lines[first].start, chunks[-1][1])
-        chunks.append((start, lines[after - 1].end))
-    return chunks
-
-
-def _splice(old: str, new_table: str, force: bool, path: Path) -> tuple[str, bool]:
-    """The new file content and whether an existing table was replaced."""
-    nl = "\r\n" if "\r\n" in old else "\n"
-    block = new_table.replace("\n", nl)
-    data = tomllib.loads(old)
-    tool = data.get("tool")
-    exists = isinstance(tool, dict) and "devbox" in tool
-    if not exists:
-        if not old.strip("\r\n"):
-            return old + block, False
-        sep = "" if old.endswith(nl * 2) else nl if old.endswith("\n") else nl * 2
-        return old + sep + block, False
-    if not force:
-        raise ConfigError(
-            f"{path}: {config.TABLE} already exists; devbox init leaves it alone. Run "
-            "`devbox init --force` to replace it (and its sub-tables) with the proposal; "
-            "nothing else in the file changes."
-        )
-    chunks = _devbox_chunks(_scan(old))
-    if not chunks:
-        raise ConfigError(
-            f"{path}: {config.TABLE} is defined with dotted keys or an inline table, not as a "
-            "[tool.devbox] table, so devbox init --force cannot replace it. Remove it by hand "
-            "and run devbox init again."
-        )
-    parts: list[str] = []
-    pos = 0
-    for i, (start, end) in enumerate(chunks):
-        parts.append(old[pos:start])
-        if i == 0:
-            parts.append(block)
-        pos = end
-    parts.append(old[pos:])
-    return "".join(parts), True
-
-
-def _check_result(old: str | None, new: str, table_text: str, path: Path) -> None:
-    """The new file parses (tomllib and tomlkit) to the old data with only the table changed."""
-    expected: dict[str, Any] = tomllib.loads(old) if old is not None else {}
-    tool = expected.setdefault("tool", {})
-    if isinstance(tool, dict):
-        tool["devbox"] = tomllib.loads(table_text)["tool"]["devbox"]
-    try:
-        got = tomllib.loads(new)
-    except tomllib.TOMLDecodeError as exc:
-        problem = f"the result would not be valid TOML ({exc})"
-    else:
-        try:
-            doc = tomlkit.parse(new)
-        except TOMLKitError as exc:
-            problem = f"tomlkit cannot read the result ({exc})"
-        else:
-            same = doc.as_string() == new and doc.unwrap() == got
-            problem = "" if same else "tomlkit does not read the result as tomllib does"
-        if not problem and got != expected:
-            problem = "the result does not hold the same data with only [tool.devbox] changed"
-    if problem:
-        raise ConfigError(
-            f"{path}: cannot insert {config.TABLE} without changing anything else: {problem}. "
-            "Nothing was written; add the table by hand (devbox init --dry-run prints it)."
-        )
-
-
 def init(project_dir: Path, *, force: bool = False, dry_run: bool = False) -> InitResult:
     """Write the proposed ``[tool.devbox]`` into ``project_dir``'s pyproject.toml.
 
@@ -691,11 +505,7 @@ def init(project_dir: Path, *, force: bool = False, dry_run: bool = False) -> In
             old = path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read the file ({exc}).") from None
-    if old is None:
-        new, replaced = text, False
-    else:
-        new, replaced = _splice(old, text, force, path)
-    _check_result(old, new, text, path)
+    new, replaced = insert_table(old, text, force=force, path=path)
     data = tomllib.loads(new)
     # The proposal must be a configuration devbox accepts for this very project.
     config.load(data, path=path, env={}, facts=inspect_project(project_dir, data))
