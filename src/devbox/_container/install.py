@@ -19,12 +19,33 @@ except ImportError:  # devbox's own tests
     from devbox._container.stepsecrets import installer_env as step_installer_env
     from devbox._container.stepsecrets import mask, secret_values
 
+# Copies of devbox.build.contract's values (this runs where devbox is not installed);
+# tests/unit/test_contract.py checks that they are equal.
 VENV = "/opt/devbox/venv"
 UV_VENV = "/opt/devbox/uv"
 WORKDIR = "/src"
+ENV_STATUS = "/opt/devbox/env"
+INSTALL_DIR = "/devbox/install"
+INSTALL_SPEC = "/devbox/install/install.json"
+REQUIREMENTS = "/devbox/install/requirements.txt"
+LOCK_DIR = "/devbox/install/lock"
+SYSTEM_PACKAGES = "/devbox/system-packages.txt"
+STATUS_FILE = "status.json"
+INSTALL_LOG = "install.log"
+FIELD_OK = "ok"
+FIELD_EXIT_CODE = "exit_code"
+#: the keys of INSTALL_SPEC this script reads (spec[...]), and of its "lock" (lock[...])
+INSTALL_SPEC_KEYS = (
+    "entry_points",
+    "import_root",
+    "installer",
+    "lock",
+    "name",
+    "project_install",
+    "version",
+)
+LOCK_KEYS = ("extras", "groups")
 
-
-ENV_DIR = "/opt/devbox/env"
 LOG = None  # the install log, while `deps` runs
 
 
@@ -99,7 +120,7 @@ APT_KEEP = "/etc/apt/apt.conf.d/devbox-keep-downloads"
 
 def system() -> None:
     """apt-get install the system-packages (the apt cache and lists are cache mounts)."""
-    with open("/devbox/system-packages.txt") as f:
+    with open(SYSTEM_PACKAGES) as f:
         names = [line.strip() for line in f if line.strip()]
     if not names:
         return
@@ -193,26 +214,27 @@ def write_script(script: str, target: str) -> None:
 
 
 def deps(python: str) -> None:
-    """Install, and record the outcome in ENV_DIR; exit 0 either way.
+    """Install, and record the outcome in ENV_STATUS; exit 0 either way.
 
     One Python version's failure must not cancel the others' builds (BuildKit cancels every
     step when one fails): devbox reads status.json and reports an environment error.
     """
     global LOG
-    os.makedirs(ENV_DIR, exist_ok=True)
-    status = {"python": python, "ok": True, "exit_code": 0, "offline": OFFLINE}
-    with open(os.path.join(ENV_DIR, "install.log"), "wb") as LOG:
+    os.makedirs(ENV_STATUS, exist_ok=True)
+    status = {"python": python, FIELD_OK: True, FIELD_EXIT_CODE: 0, "offline": OFFLINE}
+    with open(os.path.join(ENV_STATUS, INSTALL_LOG), "wb") as LOG:
         try:
             install(python)
         except Failed as exc:
-            status.update(ok=False, exit_code=exc.args[0])
+            status[FIELD_OK] = False
+            status[FIELD_EXIT_CODE] = exc.args[0]
     LOG = None
-    with open(os.path.join(ENV_DIR, "status.json"), "w") as f:
+    with open(os.path.join(ENV_STATUS, STATUS_FILE), "w") as f:
         json.dump(status, f)
 
 
 def install(python: str) -> None:
-    with open("/devbox/install/install.json") as f:
+    with open(INSTALL_SPEC) as f:
         spec = json.load(f)
     have = venv_python_version()
     if have != python:
@@ -239,15 +261,15 @@ def install(python: str) -> None:
         env = installer_env()
         env["UV_PROJECT_ENVIRONMENT"] = VENV
         env["UV_PYTHON_DOWNLOADS"] = "never"
-        run(cmd, cwd="/devbox/install/lock", env=env)
-    with open("/devbox/install/requirements.txt") as f:
+        run(cmd, cwd=LOCK_DIR, env=env)
+    with open(REQUIREMENTS) as f:
         has_requirements = any(line.strip() for line in f)
     if has_requirements:
-        # The project's requirement files are under /devbox/install/project (with the files
+        # The project's requirement files are under INSTALL_DIR/project (with the files
         # they include), so relative -r/-c lines inside them resolve as on the host.
         run(
-            installer_command(spec["installer"]) + ["-r", "/devbox/install/requirements.txt"],
-            cwd="/devbox/install",
+            installer_command(spec["installer"]) + ["-r", REQUIREMENTS],
+            cwd=INSTALL_DIR,
             env=installer_env(),
         )
     purelib = site_packages()

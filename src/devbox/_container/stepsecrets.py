@@ -11,9 +11,13 @@ import json
 import os
 from typing import Any, Dict, List
 
+# Copies of devbox.build.contract's values (this runs where devbox is not installed);
+# tests/unit/test_contract.py checks that they are equal.
 CA_SECRET = "/run/secrets/devbox-ca"
 INDEX_SECRET = "/run/secrets/devbox-index"
 ENV_SECRET = "/run/secrets/devbox-env"
+#: what this module reads of the INDEX_SECRET JSON (devbox.build.secrets writes it)
+INDEX_SECRET_KEYS = ("extra_index_urls", "index_url")
 
 
 def read_secret(path: str) -> "Dict[str, Any]":

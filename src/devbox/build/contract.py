@@ -1,11 +1,15 @@
 """What the host and the step scripts in :mod:`devbox._container` agree on.
 
 The step scripts run inside the user's image, on any Python >= 3.8, and cannot import devbox:
-each keeps its own copy of the constants it needs, and tests/unit/test_contract.py checks
-that every copy equals the value here.
+each keeps its own copy of the constants it needs (same name as here), and
+tests/unit/test_contract.py checks that every copy equals the value here, that the spec keys
+the host writes are the keys the scripts read, and that no script spells a contract value
+inline.
 """
 
 from __future__ import annotations
+
+# --- paths inside the build steps ---------------------------------------------------------
 
 #: Where the project's source is bind-mounted in every tool step.
 WORKDIR = "/src"
@@ -14,7 +18,93 @@ WORKDIR = "/src"
 CACHE = "/devbox/cache"
 #: the dependency environment (a venv) of a version's dependency stage
 VENV = "/opt/devbox/venv"
-#: where the install step records its outcome (status.json, install.log)
+#: uv's own venv (uv is not installed into the project's environment)
+UV_VENV = "/opt/devbox/uv"
+UV = UV_VENV + "/bin/uv"
+#: where the install step records its outcome (STATUS_FILE, INSTALL_LOG)
 ENV_STATUS = "/opt/devbox/env"
-#: where a tool step writes its outcome: OUT/NAME/PYTHON/{status.json, output.txt, ...}
+#: where a tool step writes its outcome: OUT/NAME/PYTHON/{STATUS_FILE, OUTPUT_FILE, JUNIT_FILE}
 OUT = "/devbox/out"
+
+#: devbox's build context's ``install/`` directory, as the install step mounts it
+INSTALL_DIR = "/devbox/install"
+#: what the installer needs (Plan.install_spec(), JSON)
+INSTALL_SPEC = INSTALL_DIR + "/install.json"
+#: the project's requirements, one line each (the files they include are under INSTALL_DIR)
+REQUIREMENTS = INSTALL_DIR + "/requirements.txt"
+#: pyproject.toml and uv.lock, for `uv sync` (locked projects only)
+LOCK_DIR = INSTALL_DIR + "/lock"
+#: the system-packages, one a line, for the apt-get step
+SYSTEM_PACKAGES = "/devbox/system-packages.txt"
+#: one tool's spec (tool_spec() in build/dockerfile.py, JSON), in its tool step
+TOOL_SPEC = "/devbox/tool.json"
+#: the secrets module the scripts import; mounted next to them as SECRETS_MODULE_NAME + ".py"
+SECRETS_MODULE_NAME = "devbox_secrets"
+
+# --- build secrets: BuildKit mounts secret ID at SECRETS_DIR/ID (absent when not given) ---
+
+SECRETS_DIR = "/run/secrets"
+#: the CA bundle (ca-bundle), PEM
+CA_ID = "devbox-ca"
+#: the package indexes, JSON with INDEX_SECRET_KEYS (URLs may carry credentials)
+INDEX_ID = "devbox-index"
+#: secret-env, JSON: variable name → value
+ENV_ID = "devbox-env"
+CA_SECRET = SECRETS_DIR + "/" + CA_ID
+INDEX_SECRET = SECRETS_DIR + "/" + INDEX_ID
+ENV_SECRET = SECRETS_DIR + "/" + ENV_ID
+INDEX_SECRET_KEYS = ("extra_index_urls", "index_url")
+
+# --- what the steps leave behind ----------------------------------------------------------
+
+#: in ENV_STATUS (install step) and OUT/NAME/PYTHON (tool step)
+STATUS_FILE = "status.json"
+#: the installer's output, masked, in ENV_STATUS
+INSTALL_LOG = "install.log"
+#: a tool's output (stdout and stderr), masked, in OUT/NAME/PYTHON
+OUTPUT_FILE = "output"
+#: pytest's JUnit XML, in OUT/NAME/PYTHON (tools with junit only)
+JUNIT_FILE = "junit.xml"
+
+#: STATUS_FILE fields the host reads: the install step's outcome (bool) ...
+FIELD_OK = "ok"
+#: ... a tool's (int; -1 when it could not run) ...
+FIELD_EXIT_CODE = "exit_code"
+#: ... how long it ran (float, seconds) ...
+FIELD_DURATION_S = "duration_s"
+#: ... and, true, that its version's install step had failed, so the tool did not run
+FIELD_ENVIRONMENT_ERROR = "environment_error"
+
+#: A tool step's last output line is MARKER, a space and the exit code, or ENV_MARKER alone:
+#: the live view knows the outcome from the log before anything is exported.
+MARKER = "devbox-exit-code:"
+ENV_MARKER = "devbox-environment-error"
+
+# --- the JSON specs the host writes and the scripts read ----------------------------------
+
+#: the keys of tool_spec() (build/dockerfile.py), all read by run.py
+TOOL_SPEC_KEYS = (
+    "command",
+    "env",
+    "installer",
+    "junit",
+    "kind",
+    "name",
+    "project_install",
+    "version",
+)
+#: the keys of Plan.install_spec() (build/plan.py) that install.py reads
+INSTALL_SPEC_KEYS = (
+    "entry_points",
+    "import_root",
+    "installer",
+    "lock",
+    "name",
+    "project_install",
+    "version",
+)
+#: install_spec() keys no script reads: there so that the dependency stage's cache key (the
+#: mounted install.json's content) changes with them; "indexes" are the redacted index URLs.
+INSTALL_SPEC_CACHE_KEYS = ("indexes",)
+#: the keys of install_spec()["lock"], when it is not null
+LOCK_KEYS = ("extras", "groups")

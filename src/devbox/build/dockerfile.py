@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from devbox.build import contract
 from devbox.build.contract import CACHE, ENV_STATUS, OUT, VENV, WORKDIR
 from devbox.build.plan import EnvPlan, Plan, ToolRun
 
@@ -33,15 +34,15 @@ class Rendered:
 #: A CA bundle reaches steps as a BuildKit secret: not in any layer, not in the cache key.
 #: Always declared (an absent secret is just an absent file), so the Dockerfile is the same
 #: with or without one.
-CA_SECRET = "--mount=type=secret,id=devbox-ca,target=/run/secrets/devbox-ca"
+CA_SECRET = f"--mount=type=secret,id={contract.CA_ID},target={contract.CA_SECRET}"
 #: The step scripts' shared secrets module, next to a script mounted at /devbox/.
 SECRETS_MODULE = (
-    f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_secrets.py,"
-    "target=/devbox/devbox_secrets.py"
+    f"--mount=type=bind,from={CONTEXT_NAME},source=install/{contract.SECRETS_MODULE_NAME}.py,"
+    f"target=/devbox/{contract.SECRETS_MODULE_NAME}.py"
 )
 #: Package index URLs (which may carry credentials) and ``secret-env`` values: secrets too.
-INDEX_SECRET = "--mount=type=secret,id=devbox-index,target=/run/secrets/devbox-index"
-ENV_SECRET = "--mount=type=secret,id=devbox-env,target=/run/secrets/devbox-env"
+INDEX_SECRET = f"--mount=type=secret,id={contract.INDEX_ID},target={contract.INDEX_SECRET}"
+ENV_SECRET = f"--mount=type=secret,id={contract.ENV_ID},target={contract.ENV_SECRET}"
 SECRETS = (CA_SECRET, INDEX_SECRET, ENV_SECRET)
 NO_NETWORK = "--network=none"
 #: the label `devbox base build` puts on a dependency image: the digest of its inputs

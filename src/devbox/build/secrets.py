@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devbox._container.stepsecrets import sensitive
+from devbox.build.contract import ENV_ID, INDEX_ID
 from devbox.config import Config
 
-INDEX_ID = "devbox-index"
-ENV_ID = "devbox-env"
 MASK = "***"
 
 

@@ -1,4 +1,4 @@
-"""Exported tool results (``/devbox/out/NAME/{status.json,output,junit.xml}``) → RunResult."""
+"""Exported tool results (``OUT/NAME/PYTHON/{status.json,output,junit.xml}``) → RunResult."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devbox.build.contract import (
+    FIELD_DURATION_S,
+    FIELD_ENVIRONMENT_ERROR,
+    FIELD_EXIT_CODE,
+    FIELD_OK,
+    INSTALL_LOG,
+    JUNIT_FILE,
+    OUTPUT_FILE,
+    STATUS_FILE,
+)
 from devbox.build.plan import ToolRun
 
 
@@ -154,8 +164,8 @@ def read_environment(out_dir: Path, python: str, image: str, *, cached: bool) ->
     """What the install step of ``python`` recorded (see _container/install.py)."""
     env_dir = out_dir / "environments" / python
     try:
-        status = json.loads((env_dir / "status.json").read_text(encoding="utf-8"))
-        ok = bool(status["ok"])
+        status = json.loads((env_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        ok = bool(status[FIELD_OK])
     except (OSError, ValueError, KeyError, TypeError):
         return Environment(
             python, image, cached, ok=False, error="the install step recorded no outcome"
@@ -163,7 +173,7 @@ def read_environment(out_dir: Path, python: str, image: str, *, cached: bool) ->
     if ok:
         return Environment(python, image, cached)
     try:
-        log = (env_dir / "install.log").read_bytes().decode("utf-8", errors="replace")
+        log = (env_dir / INSTALL_LOG).read_bytes().decode("utf-8", errors="replace")
     except OSError:
         log = ""
     return Environment(
@@ -176,22 +186,22 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
     tool_dir = out_dir / run.name / run.python
     env_error = False
     try:
-        status = json.loads((tool_dir / "status.json").read_text(encoding="utf-8"))
-        env_error = isinstance(status, dict) and bool(status.get("environment_error"))
-        exit_code = int(status["exit_code"])
-        duration = float(status["duration_s"])
+        status = json.loads((tool_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        env_error = isinstance(status, dict) and bool(status.get(FIELD_ENVIRONMENT_ERROR))
+        exit_code = int(status[FIELD_EXIT_CODE])
+        duration = float(status[FIELD_DURATION_S])
     except (OSError, ValueError, KeyError, TypeError):
         exit_code, duration = -1, 0.0
     if env_error:
         return ToolResult(run.name, run.kind, run.python, Status.ERROR, exit_code, 0.0, cached, "")
     try:
-        output = (tool_dir / "output").read_bytes().decode("utf-8", errors="replace")
+        output = (tool_dir / OUTPUT_FILE).read_bytes().decode("utf-8", errors="replace")
     except OSError:
         output = "devbox: the tool step exported no output.\n"
-    tests = parse_junit(tool_dir / "junit.xml") if run.junit else None
+    tests = parse_junit(tool_dir / JUNIT_FILE) if run.junit else None
     junit_xml = None
     if tests is not None:
-        junit_xml = (tool_dir / "junit.xml").read_text(encoding="utf-8", errors="replace")
+        junit_xml = (tool_dir / JUNIT_FILE).read_text(encoding="utf-8", errors="replace")
     return ToolResult(
         name=run.name,
         kind=run.kind,

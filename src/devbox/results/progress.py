@@ -16,10 +16,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from devbox.build.contract import ENV_MARKER, MARKER
+
 #: "[tool-ruff 1/1] RUN ..." / "[test-base 3/4] RUN ..." / "[internal] load ..."
 _STAGE_RE = re.compile(r"^\[([A-Za-z0-9_.-]+)(?: \d+/\d+)?\]")
-#: run.py's last line: "devbox-exit-code: N", or "devbox-environment-error"
-_OUTCOME_RE = re.compile(rb"^(?:devbox-exit-code: (-?\d+)|devbox-environment-error)$", re.MULTILINE)
+#: run.py's last line: "MARKER N" (the tool's exit code), or "ENV_MARKER"
+_OUTCOME_RE = re.compile(
+    rb"^(?:%s (-?\d+)|%s)$" % (re.escape(MARKER.encode()), re.escape(ENV_MARKER.encode())),
+    re.MULTILINE,
+)
 #: keep at most this much log text per vertex (full tool output lives in exported files)
 LOG_LIMIT = 256 * 1024
 
