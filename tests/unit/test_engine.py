@@ -1,4 +1,4 @@
-"""engine.py without an engine: the buildx command line and the checks before a build."""
+"""devbox.engine without an engine: the buildx command line and the checks before a build."""
 
 from __future__ import annotations
 
@@ -49,12 +49,14 @@ class FakeClient:
 def fake_engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, subprocess.CompletedProcess[str]]:
     answers: dict[str, subprocess.CompletedProcess[str]] = {}
 
-    def run_command(argv: list[str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run_command(
+        argv: list[str], *, timeout: float = 60, env: Any = None
+    ) -> subprocess.CompletedProcess[str]:
         return answers[" ".join(argv[:3])]
 
-    monkeypatch.setattr(engine, "run_command", run_command)
+    monkeypatch.setattr(engine.process, "run_command", run_command)
     monkeypatch.setattr(docker, "DockerClient", FakeClient)
-    monkeypatch.setattr(engine.shutil, "which", lambda name: "/usr/bin/docker")
+    monkeypatch.setattr(engine.health.shutil, "which", lambda name: "/usr/bin/docker")
     return answers
 
 

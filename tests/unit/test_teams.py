@@ -51,7 +51,7 @@ class FakeDocker:
 @pytest.fixture
 def fake_docker(monkeypatch: pytest.MonkeyPatch) -> FakeDocker:
     fake = FakeDocker({})
-    monkeypatch.setattr(engine, "run_command", fake)
+    monkeypatch.setattr(engine.process, "run_command", fake)
     return fake
 
 
@@ -335,7 +335,7 @@ def bases_for(
         fake.answers["docker image inspect"] = (0, json.dumps(labels))
     console = Console(record=True, width=300)
     bases = runner.resolve_bases(
-        cfg, facts, plan, engine.DEFAULT_BUILDER, {}, console, strict=strict
+        cfg, facts, plan, engine.Docker({}), console, strict=strict
     )
     return bases, console.export_text()
 

@@ -8,26 +8,16 @@ compare against their own before using it.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 from rich.console import Console
 
 from devbox import config as config_mod
-from devbox import engine, fsutil
-from devbox.build.dockerfile import DIGEST_LABEL, ENV_STATUS_STAGE, deps_digest, render
-from devbox.build.plan import Plan, make_plan
-from devbox.commands.run import (
-    Options,
-    environment_message,
-    load_config,
-    prepare_build,
-    project_work_dir,
-    quiet_build,
-    tail,
-    write_build_files,
-)
+from devbox.build.dockerfile import DIGEST_LABEL, ENV_STATUS_STAGE, deps_digest
+from devbox.build.plan import EnvPlan, Plan
+from devbox.build.session import Job, Options, RunDir, prepare
 from devbox.errors import BuildFailed, UsageError
+from devbox.results.diagnose import environment_message, tail
 from devbox.results.model import read_environment
 
 
@@ -52,78 +42,19 @@ def build(
     opts: Options, env: Mapping[str, str], console: Console, *, tag: str | None, push: bool
 ) -> list[str]:
     """Build (and tag, and push) the dependency image of every configured Python version."""
-    cfg, facts = load_config(opts, env)
-    builder, secrets = prepare_build(cfg, env, console)
-    plan = make_plan(cfg, facts, "check")
-    template = _tag_template(tag or cfg.base_ref or default_tag(plan), plan)
-    rendered = render(plan)
-    benv = builder.env(env)
-    refs: list[str] = []
+    job = prepare(opts, env, console)
+    plan = job.plan
+    template = _tag_template(tag or job.cfg.base_ref or default_tag(plan), plan)
     versions = ", ".join(e.python for e in plan.environments)
     console.print(
         f"devbox: building the dependency image (Python {versions}, installer {plan.installer})",
         highlight=False,
         markup=False,
     )
-    with fsutil.private_dir(project_work_dir(env, plan) / "runs", "base-") as run_dir:
-        dockerfile, ctx = write_build_files(plan, rendered, run_dir)
-        argv = functools.partial(
-            engine.build_argv,
-            dockerfile=dockerfile,
-            context=plan.project.root,
-            devbox_context=ctx,
-            build_args={},
-            ca_bundle=plan.ca_bundle,
-            secrets=secrets.write(run_dir),
-            cache_from=cfg.cache_from,
-            builder=builder,
-            env=env,
-        )
-        # 1. Install, and read each version's install record before anything is tagged:
-        #    an image whose install failed must never reach a registry.
-        out = run_dir / "out"
-        progress = quiet_build(
-            argv(output=out, target=ENV_STATUS_STAGE),
-            plan,
-            benv,
-        )
-        cached = {e.python: progress.stage_cached(e.stage) for e in plan.environments}
-        for e in plan.environments:
-            environment = read_environment(out, e.python, e.image, cached=cached[e.python])
-            if not environment.ok:
-                raise BuildFailed(
-                    environment_message(plan, environment) + " Nothing was tagged or pushed.",
-                    detail=tail(environment.log),
-                )
-        # 2. Tag (and push) each version's stage: its steps replay from step 1.
-        for e in plan.environments:
-            ref = template.replace("{python}", e.python)
-            digest = deps_digest(plan, rendered, e)
-            labels = {
-                DIGEST_LABEL: digest,
-                "devbox.python": e.python,
-                "devbox.project": plan.project.name or plan.project.root.name,
-            }
-            quiet_build(
-                argv(
-                    output=None,
-                    target=e.stage,
-                    tag=ref,
-                    push=push,
-                    labels=labels,
-                    cache_to=cfg.cache_to,
-                ),
-                plan,
-                benv,
-            )
-            refs.append(ref)
-            how = "replayed from the cache" if cached[e.python] else "installed"
-            console.print(
-                f"devbox: {'pushed' if push else 'built'} {ref} (Python {e.python}, dependencies "
-                f"{how}, {DIGEST_LABEL} {digest[:19]}…)",
-                highlight=False,
-                markup=False,
-            )
+    with job.run_dir("base-") as run_dir:
+        cached = _install(job, run_dir)
+        refs = [_tag(job, run_dir, e, template, push, cached[e.python], console)
+                for e in plan.environments]  # fmt: skip
     console.print(
         f'devbox: use it with `devbox test --base {template}`, or base-ref = "{template}" '
         "in [tool.devbox].",
@@ -131,3 +62,50 @@ def build(
         markup=False,
     )
     return refs
+
+
+def _install(job: Job, run_dir: RunDir) -> dict[str, bool]:
+    """Install, and read each version's install record before anything is tagged: an image
+    whose install failed must never reach a registry. Python version → replayed from cache."""
+    plan = job.plan
+    argv = job.build_argv(
+        run_dir, output=run_dir.out, target=ENV_STATUS_STAGE, cache_from=job.cfg.cache_from
+    )
+    progress = job.quiet_build(argv)
+    cached = {e.python: progress.stage_cached(e.stage) for e in plan.environments}
+    for e in plan.environments:
+        environment = read_environment(run_dir.out, e.python, e.image, cached=cached[e.python])
+        if not environment.ok:
+            raise BuildFailed(
+                environment_message(plan, environment) + " Nothing was tagged or pushed.",
+                detail=tail(environment.log),
+            )
+    return cached
+
+
+def _tag(
+    job: Job, run_dir: RunDir, e: EnvPlan, template: str, push: bool, cached: bool,
+    console: Console,
+) -> str:  # fmt: skip
+    """Tag (and push) one version's stage: its steps replay from the install build."""
+    plan = job.plan
+    ref = template.replace("{python}", e.python)
+    digest = deps_digest(plan, job.rendered, e)
+    labels = {
+        DIGEST_LABEL: digest,
+        "devbox.python": e.python,
+        "devbox.project": plan.project.name or plan.project.root.name,
+    }
+    argv = job.build_argv(
+        run_dir, output=None, target=e.stage, tag=ref, push=push, labels=labels,
+        cache_from=job.cfg.cache_from, cache_to=job.cfg.cache_to,
+    )  # fmt: skip
+    job.quiet_build(argv)
+    how = "replayed from the cache" if cached else "installed"
+    console.print(
+        f"devbox: {'pushed' if push else 'built'} {ref} (Python {e.python}, dependencies "
+        f"{how}, {DIGEST_LABEL} {digest[:19]}…)",
+        highlight=False,
+        markup=False,
+    )
+    return ref

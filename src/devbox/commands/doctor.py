@@ -7,13 +7,16 @@ machine. Exit 0 only when a run can work (no check failed; warnings are allowed)
 from __future__ import annotations
 
 import enum
-import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.console import Console
+from rich.text import Text
+
 from devbox import engine
+from devbox.engine import Docker
 from devbox.errors import DevboxError
 
 MIN_FREE_GB = 2.0
@@ -37,8 +40,11 @@ class Check:
 
 @dataclass
 class Context:
+    #: the caller's environment (builder names and cache exports are resolved in it)
     env: Mapping[str, str]
     images: list[str]
+    #: the engine the checks ask: the configured builder's when it is a docker context
+    docker: Docker
     endpoint: str = ""
     server_version: str = ""
     engine_up: bool = False
@@ -53,15 +59,14 @@ def check_client(ctx: Context) -> Iterator[Check]:
                     "install Docker Desktop, or your distribution's docker CLI; on a Debian host "
                     "without one, run scripts/provision-engine.sh as root")  # fmt: skip
         return
-    out = engine.run_command(["docker", "version", "--format", "{{.Client.Version}}"])
-    yield Check("docker client", Level.OK, out.stdout.strip() or "present")
+    yield Check("docker client", Level.OK, ctx.docker.client_version() or "present")
 
 
 def check_engine(ctx: Context) -> Iterator[Check]:
     if shutil.which("docker") is None:
         return
     try:
-        info = engine.probe_engine(ctx.env)
+        info = ctx.docker.probe_engine()
     except DevboxError as exc:
         yield Check("engine", Level.FAIL, exc.message.split(". ", 1)[0],
                     "start Docker Desktop or the docker service (or point DOCKER_HOST / the docker "
@@ -80,7 +85,7 @@ def check_engine(ctx: Context) -> Iterator[Check]:
 def check_buildx(ctx: Context) -> Iterator[Check]:
     if not ctx.engine_up:
         return
-    version = engine.buildx_version()
+    version = ctx.docker.buildx_version()
     if not version:
         yield Check("buildx", Level.FAIL, "the buildx plugin is missing",
                     "install docker-buildx (Docker Desktop ships it) or run scripts/provision-engine.sh")  # fmt: skip
@@ -95,9 +100,7 @@ def check_buildx(ctx: Context) -> Iterator[Check]:
         )
         return
     yield Check("buildx", Level.OK, text)
-    inspect = engine.run_command(["docker", "buildx", "inspect"])
-    m = re.search(r"BuildKit version:\s*(\S+)", inspect.stdout)
-    reported = m.group(1) if m else "unknown"
+    reported = ctx.docker.buildkit_version()
     known = engine.version_tuple(reported)
     if known and known != (0, 0, 0) and known[:2] < (0, 11):
         yield Check(
@@ -113,21 +116,18 @@ def check_images(ctx: Context) -> Iterator[Check]:
     if not ctx.engine_up:
         return
     for image in ctx.images:
-        if engine.run_command(["docker", "image", "inspect", image]).returncode == 0:
+        if ctx.docker.image_present(image):
             yield Check(f"base image {image}", Level.OK, "present in the engine")
             continue
-        remote = engine.run_command(
-            ["docker", "buildx", "imagetools", "inspect", image], timeout=30
-        )
-        if remote.returncode == 0:
+        why = ctx.docker.registry_has(image)
+        if why is None:
             yield Check(
                 f"base image {image}",
                 Level.OK,
                 "not local yet; the registry has it (pulled on first run)",
             )
         else:
-            why = (remote.stderr.strip().splitlines() or ["unreachable"])[-1][:160]
-            yield Check(f"base image {image}", Level.FAIL, f"not local, and not pullable ({why})",
+            yield Check(f"base image {image}", Level.FAIL, f"not local, and not pullable ({why[:160]})",
                         f"`docker pull {image}` on a connected machine, build it, or set base-image "
                         "(DEVBOX_BASE_IMAGE) to an image the engine has")  # fmt: skip
 
@@ -135,7 +135,7 @@ def check_images(ctx: Context) -> Iterator[Check]:
 def check_disk(ctx: Context) -> Iterator[Check]:
     if not ctx.engine_up:
         return
-    root = engine.run_command(["docker", "info", "--format", "{{.DockerRootDir}}"]).stdout.strip()
+    root = ctx.docker.root_dir()
     if not root or not Path(root).exists():
         yield Check(
             "disk",
@@ -196,9 +196,60 @@ def run_checks(
     builder: str | None = None,
     cache_to: tuple[str, ...] = (),
 ) -> list[Check]:
-    ctx = Context(dict(env), images, builder=builder, cache_to=cache_to)
+    """Every check, against the engine builds would go to: with a configured builder that is a
+    docker context, that context's engine (a buildx builder instance is checked by name)."""
+    try:
+        chosen = engine.resolve_builder(builder, env)
+    except DevboxError:
+        chosen = engine.DEFAULT_BUILDER  # check_builder says why
+    docker = Docker(env, chosen if chosen.context else engine.DEFAULT_BUILDER)
+    ctx = Context(dict(env), images, docker, builder=builder, cache_to=cache_to)
     return [c for check in CHECKS for c in check(ctx)]
 
 
 def can_run(checks: list[Check]) -> bool:
     return not any(c.level is Level.FAIL for c in checks)
+
+
+_MARKS = {
+    Level.OK: ("ok  ", "green"),
+    Level.WARN: ("warn", "yellow"),
+    Level.FAIL: ("FAIL", "bold red"),
+    Level.INFO: ("info", "cyan"),
+}
+
+
+def doctor(
+    project_dir: Path | None, python: str | None, env: Mapping[str, str], console: Console
+) -> bool:
+    """Print every check (with the project's images and builder, when there is a project) and
+    whether a run can work here."""
+    from devbox.build.session import Options, load_config
+
+    images: list[str] = []
+    builder: str | None = None
+    cache_to: tuple[str, ...] = ()
+    try:
+        if project_dir is None:
+            from devbox.config.project import find_project_dir
+
+            project_dir = find_project_dir(Path.cwd())
+        opts = Options(project_dir, "check", {"python": python, "base-image": None})
+        cfg, _ = load_config(opts, env)
+        images = [cfg.image_for(p) for p in cfg.python]
+        builder, cache_to = cfg.builder, cfg.cache_to
+    except DevboxError as exc:  # no project here: check the engine anyway
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"devbox: no project configuration to check images for ({exc.message})",
+            markup=False,
+        )
+    checks = run_checks(env, images, builder, cache_to)
+    for check in checks:
+        mark, style = _MARKS[check.level]
+        console.print(Text(f"[{mark}] ", style=style) + Text(f"{check.name}: {check.detail}"))
+        if check.fix:
+            console.print(Text(f"       fix: {check.fix}"))
+    ok = can_run(checks)
+    console.print(Text("devbox: a run can work here" if ok else "devbox: a run cannot work here yet (see FAIL above)",
+                       style="green" if ok else "bold red"))  # fmt: skip
+    return ok

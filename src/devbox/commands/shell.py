@@ -13,24 +13,15 @@ from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 
-from devbox import engine, fsutil
-from devbox.build.contract import WORKDIR
-from devbox.build.dockerfile import render
-from devbox.build.plan import EnvPlan, Plan, make_plan
-from devbox.commands.run import (
-    Options,
-    load_config,
-    prepare_build,
-    project_work_dir,
-    quiet_build,
-    write_build_files,
-)
+from devbox.build.contract import ENV_STATUS, WORKDIR
+from devbox.build.plan import EnvPlan, Plan
+from devbox.build.session import Job, Options, prepare
 from devbox.errors import UsageError
 
 #: Checks the install step's record before handing over: a failed install says so and exits 3.
 _GUARD = (
-    "if ! grep -q '\"ok\": true' /opt/devbox/env/status.json 2>/dev/null; then "
-    "cat /opt/devbox/env/install.log 2>/dev/null; "
+    f"if ! grep -q '\"ok\": true' {ENV_STATUS}/status.json 2>/dev/null; then "
+    f"cat {ENV_STATUS}/install.log 2>/dev/null; "
     'echo "devbox: the environment could not be built (the installer output is above)" >&2; exit 3; fi; '
     'exec "$@"'
 )
@@ -41,48 +32,36 @@ def image_tag(plan: Plan, env: EnvPlan) -> str:
     return f"devbox-shell/{plan.image_name}-{plan.project_key}:{env.python}"
 
 
-def build_image(
-    opts: Options, env_vars: Mapping[str, str], console: Console
-) -> tuple[Plan, str, engine.Builder]:
-    cfg, facts = load_config(opts, env_vars)
-    builder, secrets = prepare_build(cfg, env_vars, console)
-    plan = make_plan(cfg, facts, "check")
-    environment = plan.environments[0]
-    tag = image_tag(plan, environment)
+def build_image(opts: Options, env_vars: Mapping[str, str], console: Console) -> tuple[Job, str]:
+    job = prepare(opts, env_vars, console)
+    environment = job.plan.environments[0]
+    tag = image_tag(job.plan, environment)
     console.print(
         f"devbox: preparing {tag} (Python {environment.python})", highlight=False, markup=False
     )
-    with fsutil.private_dir(project_work_dir(env_vars, plan) / "runs", "shell-") as run_dir:
-        dockerfile, ctx = write_build_files(plan, render(plan), run_dir)
-        argv = engine.build_argv(
-            dockerfile=dockerfile, context=plan.project.root, devbox_context=ctx,
-            output=None, build_args={}, target=environment.stage, tag=tag,
-            ca_bundle=plan.ca_bundle, secrets=secrets.write(run_dir), builder=builder,
-            env=env_vars,
-        )  # fmt: skip
-        quiet_build(argv, plan, builder.env(env_vars))
-    return plan, tag, builder
+    with job.run_dir("shell-") as run_dir:
+        job.quiet_build(job.build_argv(run_dir, output=None, target=environment.stage, tag=tag))
+    return job, tag
 
 
-def run_argv(
-    plan: Plan,
-    tag: str,
-    command: Sequence[str],
-    *,
-    tty: bool,
-    docker: Sequence[str] = ("docker",),
-) -> list[str]:
-    """``docker``: the docker command of the builder's engine, where the image was loaded."""
-    argv = [*docker, "run", "--rm", "-v", f"{plan.project.root}:{WORKDIR}", "-w", WORKDIR]
+def run_argv(job: Job, tag: str, command: Sequence[str], *, tty: bool) -> list[str]:
+    """``docker run`` on the builder's engine, where the image was loaded."""
+    user = None
+    env = {"PYTHONPYCACHEPREFIX": "/tmp/devbox-pycache"}
     # Bytecode goes to /tmp, not into the tree; files created in the tree belong to the user.
-    argv += ["-e", "PYTHONPYCACHEPREFIX=/tmp/devbox-pycache"]
     if hasattr(os, "getuid") and os.getuid() != 0:
-        argv += ["--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp"]
-    if tty:
-        argv += ["-it"]
-    elif not command:
-        argv += ["-i"]
-    return [*argv, tag, "sh", "-c", _GUARD, "devbox-shell", *(command or _INTERACTIVE)]
+        user = f"{os.getuid()}:{os.getgid()}"
+        env["HOME"] = "/tmp"
+    return job.docker.run_argv(
+        tag,
+        ["sh", "-c", _GUARD, "devbox-shell", *(command or _INTERACTIVE)],
+        mounts={job.plan.project.root: WORKDIR},
+        workdir=WORKDIR,
+        env=env,
+        user=user,
+        tty=tty,
+        stdin=not command,
+    )
 
 
 def shell(
@@ -90,8 +69,8 @@ def shell(
 ) -> None:
     if opts.cli.get("python") and "," in str(opts.cli["python"]):
         raise UsageError("devbox shell takes one Python version (--python 3.12).")
-    plan, tag, builder = build_image(opts, env_vars, console)
-    if plan.project_install == "editable":
+    job, tag = build_image(opts, env_vars, console)
+    if job.plan.project_install == "editable":
         console.print(
             "devbox: the project's metadata is dynamic, so it is not installed in the image; "
             "`pip install -e .` inside the shell installs it (into the container only).",
@@ -99,9 +78,4 @@ def shell(
             markup=False,
         )
     tty = not command and sys.stdin.isatty() and sys.stdout.isatty()
-    argv = run_argv(plan, tag, command, tty=tty, docker=builder.docker())
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execvpe(
-        argv[0], argv, builder.env(os.environ)
-    )  # the shell owns the terminal (and signals) from here
+    job.docker.exec(run_argv(job, tag, command, tty=tty))

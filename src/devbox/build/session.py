@@ -1,0 +1,243 @@
+"""Preparing a build, once for every command that builds: run (lint/test/check), shell, base.
+
+:func:`prepare` is the one sequence config → engine and builder → secrets → plan → render;
+a :class:`Job` holds its outcome and makes each build's private directory and buildx command
+line. Nothing here prints results or decides exit codes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from devbox import config as config_mod
+from devbox import fsutil
+from devbox.build import secrets as build_secrets
+from devbox.build.dockerfile import Rendered, render
+from devbox.build.plan import Command, Plan, make_plan
+from devbox.config.project import ProjectFacts, inspect_project, read_pyproject
+from devbox.engine import Docker, check_cache_export, resolve_builder
+from devbox.errors import BuildFailed, EnvironmentError_
+from devbox.results import diagnose
+from devbox.results.progress import BuildProgress
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for (config values in ``cli``, by key)."""
+
+    project_dir: Path
+    command: Command
+    cli: Mapping[str, object]
+    extra_args: Sequence[str] = ()
+    report_json: Path | None = None
+    junit_xml: Path | None = None
+    #: print GitHub Actions workflow annotations for findings (--format github)
+    annotations: bool = False
+    rerun: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    all_pythons: bool = False
+    #: --offline: no network in any step, installs included
+    offline: bool = False
+    #: --strict-base: a stale or missing base-ref is an error, not a warning
+    strict_base: bool = False
+
+
+def cache_home(env: Mapping[str, str]) -> Path:
+    """devbox's own files (generated Dockerfiles, state), never in the user's tree."""
+    if env.get("DEVBOX_CACHE_DIR"):
+        return Path(env["DEVBOX_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".cache")
+    return Path(base) / "devbox"
+
+
+def project_work_dir(env: Mapping[str, str], plan: Plan) -> Path:
+    """devbox's own directory for a project: state, logs, per-run build files."""
+    return cache_home(env) / "projects" / f"{plan.project.root.name}-{plan.project_key}"
+
+
+def load_config(opts: Options, env: Mapping[str, str]) -> tuple[config_mod.Config, ProjectFacts]:
+    pyproject = read_pyproject(opts.project_dir)
+    facts = inspect_project(opts.project_dir, pyproject)
+    cfg = config_mod.load(
+        pyproject,
+        path=opts.project_dir / "pyproject.toml",
+        env=env,
+        cli=opts.cli,
+        facts=facts,
+        all_pythons=opts.all_pythons,
+    )
+    return cfg, facts
+
+
+def load_plan(opts: Options, env: Mapping[str, str], unavailable: Sequence[str] = ()) -> Plan:
+    cfg, facts = load_config(opts, env)
+    return make_plan(
+        cfg,
+        facts,
+        opts.command,
+        extra_args=opts.extra_args,
+        unavailable=unavailable,
+        offline=opts.offline,
+    )
+
+
+def connect(
+    cfg: config_mod.Config, env: Mapping[str, str], console: Console
+) -> tuple[Docker, build_secrets.Secrets]:
+    """The engine of the configured builder and the build's secrets; checks what can be
+    checked before building."""
+    builder = resolve_builder(cfg.builder, env)
+    if cfg.cache_to:
+        check_cache_export(builder, cfg.cache_to, env)
+    secrets = build_secrets.from_config(cfg, env)
+    for name in secrets.missing:
+        console.print(
+            f"devbox: note: secret-env names {name}, which is not set here; the steps run without it.",
+            highlight=False,
+            markup=False,
+        )
+    return Docker(env, builder), secrets
+
+
+def missing_images(cfg: config_mod.Config, docker: Docker, *, offline: bool) -> dict[str, str]:
+    """With several versions, find base images that cannot be had, before the build.
+
+    BuildKit cancels the whole build when one FROM cannot be resolved; checking first lets
+    the other versions run (a missing one is reported as that version's environment error).
+    One version needs no check: the build itself says so, with the same message.
+    """
+    if len(cfg.python) < 2:
+        return {}
+    missing: dict[str, str] = {}
+    for python in cfg.python:
+        why = docker.ensure_image(cfg.image_for(python), offline=offline)
+        if why is not None:
+            missing[python] = why
+    return missing
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """One build's private directory: its Dockerfile, devbox's context and secret files."""
+
+    path: Path
+    dockerfile: Path
+    context: Path
+    secrets: Mapping[str, Path]
+
+    @property
+    def out(self) -> Path:
+        """Where a local export (``--output type=local``) puts the results."""
+        return self.path / "out"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A prepared build: what :func:`prepare` found, and how to build it."""
+
+    opts: Options
+    env: Mapping[str, str]
+    cfg: config_mod.Config
+    facts: ProjectFacts
+    docker: Docker
+    secrets: build_secrets.Secrets
+    plan: Plan
+    rendered: Rendered
+    #: Python version → why its base image cannot be had (those versions are not planned)
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def work(self) -> Path:
+        return project_work_dir(self.env, self.plan)
+
+    @contextlib.contextmanager
+    def run_dir(self, prefix: str) -> Iterator[RunDir]:
+        """A private build directory: two runs of one project at once (an editor and a
+        terminal) never clobber each other's Dockerfile, context or exported results."""
+        with fsutil.private_dir(self.work / "runs", prefix) as path:
+            dockerfile, ctx = write_build_files(self.rendered, path)
+            yield RunDir(path, dockerfile, ctx, self.secrets.write(path))
+
+    def build_argv(
+        self,
+        run_dir: RunDir,
+        *,
+        output: Path | None,
+        build_args: Mapping[str, str] | None = None,
+        target: str = "results",
+        tag: str | None = None,
+        push: bool = False,
+        labels: Mapping[str, str] | None = None,
+        cache_from: Sequence[str] = (),
+        cache_to: Sequence[str] = (),
+    ) -> list[str]:
+        return self.docker.build_argv(
+            dockerfile=run_dir.dockerfile, context=self.plan.project.root,
+            devbox_context=run_dir.context, output=output, build_args=build_args or {},
+            target=target, tag=tag, push=push, labels=labels, ca_bundle=self.plan.ca_bundle,
+            secrets=run_dir.secrets, cache_from=cache_from, cache_to=cache_to,
+        )  # fmt: skip
+
+    def quiet_build(self, argv: Sequence[str]) -> BuildProgress:
+        """Run a build without the live view (shell and base images); raise if it fails."""
+        progress = BuildProgress({})
+        rc = self.docker.build(argv, lambda line: progress.feed(line, time.monotonic()))
+        if rc != 0:
+            raise self.failed_build(progress)
+        return progress
+
+    def failed_build(self, progress: BuildProgress) -> EnvironmentError_:
+        """The error for a build that exited non-zero."""
+        if not progress.vertexes:
+            # Nothing was solved: diagnose the engine and buildx only now, so a working set-up
+            # pays for no checks (the docker SDK import alone costs ~0.2 s). Raises if unusable.
+            self.docker.probe()
+        return diagnose.build_error(self.plan, progress)
+
+
+def prepare(
+    opts: Options, env: Mapping[str, str], console: Console, *, check_images: bool = False
+) -> Job:
+    """Config → engine and builder → secrets → (base images) → plan → rendered Dockerfile.
+
+    ``check_images``: find the versions whose base image cannot be had first (runs do; with
+    every version missing, that is the error).
+    """
+    cfg, facts = load_config(opts, env)
+    docker, secrets = connect(cfg, env, console)
+    missing = missing_images(cfg, docker, offline=opts.offline) if check_images else {}
+    if missing and len(missing) == len(cfg.python):
+        python, why = next(iter(missing.items()))
+        raise BuildFailed(diagnose.missing_image_message(cfg.image_for(python), why))
+    plan = make_plan(
+        cfg,
+        facts,
+        opts.command,
+        extra_args=opts.extra_args,
+        unavailable=list(missing),
+        offline=opts.offline,
+    )
+    return Job(opts, env, cfg, facts, docker, secrets, plan, render(plan), missing)
+
+
+def write_build_files(rendered: Rendered, work: Path) -> tuple[Path, Path]:
+    """Write the Dockerfile, its ignore file and devbox's context into ``work`` (a run's own)."""
+    work.mkdir(parents=True, exist_ok=True)
+    dockerfile = work / "Dockerfile"
+    dockerfile.write_text(rendered.dockerfile, encoding="utf-8")
+    # The frontend reads "<Dockerfile>.dockerignore" next to the Dockerfile, before the
+    # context's own .dockerignore: the user's tree needs no file of ours.
+    (work / "Dockerfile.dockerignore").write_text(rendered.dockerignore, encoding="utf-8")
+    ctx = work / "context"
+    for rel, content in rendered.context.items():
+        path = ctx / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    return dockerfile, ctx

@@ -1,0 +1,88 @@
+"""The one error handler: every outcome of a command becomes output and an exit code.
+
+0 ok, 1 tools failed, 2 config, 3 environment, 70 a bug in devbox (with a crash log), 130 ^C.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from devbox import __version__
+from devbox.errors import EXIT_INTERNAL, DevboxError, Interrupted
+
+
+def console(no_color: bool = False, stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    color = not no_color and "NO_COLOR" not in os.environ
+    return Console(stderr=stderr, no_color=not color, highlight=False, soft_wrap=True)
+
+
+def exit_code(invoke: Callable[[], int | None], args: list[str]) -> int:
+    """Run ``invoke`` (click in non-standalone mode) and map what happens to an exit code."""
+    debug = "--debug" in args
+    try:
+        return invoke() or 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return Interrupted.exit_code
+    except DevboxError as exc:
+        if debug:
+            traceback.print_exc()
+        _print_error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("devbox: interrupted.", err=True)
+        return Interrupted.exit_code
+    except Exception as exc:  # a bug in devbox: say so, and keep what a bug report needs
+        if debug:
+            traceback.print_exc()
+        log = _write_crash_log(args)
+        where = f" Details are in {log}; please attach that file to a bug report." if log else ""
+        click.echo(f"devbox: internal error: {type(exc).__name__}: {exc}.{where}", err=True)
+        return EXIT_INTERNAL
+
+
+def _print_error(exc: DevboxError) -> None:
+    from rich.text import Text
+
+    err = console(stderr=True)
+    err.print(Text("devbox: error: ", style="bold red") + Text(exc.message), soft_wrap=True)
+    if exc.detail:
+        err.print(exc.detail, markup=False, soft_wrap=True)
+
+
+def _write_crash_log(args: list[str]) -> Path | None:
+    """The traceback, version and platform, in devbox's cache dir (never the project)."""
+    import datetime
+    import platform
+
+    from devbox.build.session import cache_home
+    from devbox.fsutil import atomic_write
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = cache_home(os.environ) / "crash" / f"crash-{stamp}-{os.getpid()}.log"
+    text = (
+        f"devbox {__version__} on Python {platform.python_version()} ({platform.platform()})\n"
+        f"command: devbox {' '.join(args)}\ncwd: {os.getcwd()}\n\n{traceback.format_exc()}"
+    )
+    try:
+        atomic_write(path, text)
+    except OSError:
+        return None
+    return path
+
+
+def main(invoke: Callable[[], int | None], argv: list[str] | None) -> None:
+    sys.exit(exit_code(invoke, argv if argv is not None else sys.argv[1:]))

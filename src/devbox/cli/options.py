@@ -1,0 +1,134 @@
+"""Every command-line option, declared once; commands pick the ones they take."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+Decorator = Callable[[F], F]
+
+
+def apply(*options: Decorator[Any]) -> Decorator[F]:
+    """Apply ``options`` in the order given (the first is shown first in --help)."""
+
+    def decorate(f: F) -> F:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def python(help: str | None = None, *, several: bool = False) -> Decorator[Any]:
+    """``--python``: one version, or with ``several`` a comma-separated matrix."""
+    return click.option(
+        "--python",
+        "python",
+        metavar="VERSION[,VERSION...]" if several else "VERSION",
+        help=help,
+    )
+
+
+def base_image(
+    help: str | None = "Base image; {python} is replaced by the version.",
+) -> Decorator[Any]:
+    return click.option("--base-image", metavar="REF", help=help)
+
+
+NO_COLOR = click.option("--no-color", is_flag=True, help="No colors (NO_COLOR is respected too).")
+
+BUILDER = click.option(
+    "--builder",
+    metavar="NAME",
+    help="Build on this buildx builder or docker context (overrides builder).",
+)
+CACHE_FROM = click.option(
+    "--cache-from",
+    multiple=True,
+    metavar="SPEC",
+    help="buildx cache source, such as type=registry,ref=REF (repeatable).",
+)
+CACHE_TO = click.option(
+    "--cache-to",
+    multiple=True,
+    metavar="SPEC",
+    help="buildx cache export, such as type=registry,ref=REF,mode=max (repeatable).",
+)
+#: where builds run and which cache they share (run commands and `base build`)
+BUILD = (BUILDER, CACHE_FROM, CACHE_TO)
+
+#: the options of lint, test and check
+RUN = (
+    python(
+        "Python version(s); several make a matrix (overrides config and DEVBOX_PYTHON).",
+        several=True,
+    ),
+    click.option(
+        "--all-pythons",
+        is_flag=True,
+        help="Every python-candidates version that requires-python allows.",
+    ),
+    base_image(),
+    click.option(
+        "--report-json",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write a JSON report here.",
+    ),
+    click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "github"]),
+        default=None,
+        help="github: also print workflow annotations (::error file=...). Default: github "
+        "when GITHUB_ACTIONS=true, else text.",
+    ),
+    click.option(
+        "--junit-xml",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write a JUnit XML report here (a suite per tool and Python version).",
+    ),
+    click.option(
+        "--rerun",
+        is_flag=True,
+        help="Run every selected tool, even those BuildKit could replay.",
+    ),
+    click.option(
+        "--base",
+        "base_ref",
+        metavar="REF",
+        help="Use this pre-built dependency image (devbox base build) instead of installing; "
+        "{python} is replaced by the version (overrides base-ref and DEVBOX_BASE_REF).",
+    ),
+    click.option(
+        "--strict-base",
+        is_flag=True,
+        envvar="DEVBOX_STRICT_BASE",
+        help="Fail when the base image is missing or stale, instead of installing here.",
+    ),
+    click.option(
+        "--offline",
+        is_flag=True,
+        envvar="DEVBOX_OFFLINE",
+        help="No network in any step: dependencies must come from the base or the cache.",
+    ),
+    *BUILD,
+    click.option("-v", "--verbose", is_flag=True, help="Show every tool's full output."),
+    click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary."),
+    NO_COLOR,
+)
+
+
+def config_values(kw: dict[str, Any]) -> dict[str, object]:
+    """Command-line values of config keys (None: not given)."""
+    return {
+        "python": kw.get("python"),
+        "base-image": kw.get("base_image"),
+        "base-ref": kw.get("base_ref"),
+        "builder": kw.get("builder"),
+        "cache-from": list(kw["cache_from"]) if kw.get("cache_from") else None,
+        "cache-to": list(kw["cache_to"]) if kw.get("cache_to") else None,
+    }

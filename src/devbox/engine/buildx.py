@@ -1,0 +1,186 @@
+"""``docker buildx build``: its command line, the streamed build, and cancelling it.
+
+docker-py cannot drive BuildKit (docker/docker-py#2230), so builds go through the buildx CLI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from devbox.engine import process
+from devbox.engine.builder import DEFAULT_BUILDER, Builder
+from devbox.errors import Interrupted
+
+
+def build_argv(
+    *,
+    dockerfile: Path,
+    context: Path,
+    devbox_context: Path,
+    output: Path | None,
+    build_args: Mapping[str, str],
+    target: str = "results",
+    tag: str | None = None,
+    push: bool = False,
+    labels: Mapping[str, str] | None = None,
+    ca_bundle: str | None = None,
+    secrets: Mapping[str, Path] | None = None,
+    cache_from: Sequence[str] = (),
+    cache_to: Sequence[str] = (),
+    builder: Builder = DEFAULT_BUILDER,
+    env: Mapping[str, str] | None = None,
+) -> list[str]:
+    """``output``: export the target's files there; else load (or push) the image as ``tag``.
+
+    ``secrets``: BuildKit secret id → file (never a build arg: those are in the history).
+    """
+    if output is not None:
+        destination = ["--output", f"type=local,dest={output}"]
+    else:
+        destination = ["--push" if push else "--load", "--tag", str(tag)]
+    argv = [
+        *builder.docker(), "buildx", "build",
+        *(["--builder", builder.instance] if builder.instance else []),
+        "--progress=rawjson", "--target", target, *destination,
+        "--file", str(dockerfile), "--build-context", f"devbox={devbox_context}",
+    ]  # fmt: skip
+    for key, value in sorted((labels or {}).items()):
+        argv += ["--label", f"{key}={value}"]
+    for spec in cache_from:
+        argv += ["--cache-from", spec]
+    for spec in cache_to:
+        argv += ["--cache-to", spec]
+    for key, value in sorted(build_args.items()):
+        argv += ["--build-arg", f"{key}={value}"]
+    # BuildKit's predefined proxy args: steps see them, the cache key and the image history
+    # do not (so a proxy URL with a password stays out of both).
+    for var in PROXY_VARIABLES:
+        if env and env.get(var):
+            argv += ["--build-arg", f"{var}={env[var]}"]
+    if ca_bundle:
+        argv += ["--secret", f"id=devbox-ca,src={ca_bundle}"]
+    for sid, path in sorted((secrets or {}).items()):
+        argv += ["--secret", f"id={sid},src={path}"]
+    argv.append(str(context))
+    return argv
+
+
+PROXY_VARIABLES = tuple(
+    v
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "FTP_PROXY", "ALL_PROXY")
+    for v in (name, name.lower())
+)
+
+
+def stream_build(
+    argv: Sequence[str],
+    on_line: Callable[[str], object],
+    env: Mapping[str, str],
+    settle: Callable[[], float] = lambda: 0.0,
+) -> int:
+    """Run a build, feeding each stderr line (rawjson progress) to ``on_line``.
+
+    Ctrl-C (or SIGTERM): buildx runs in its own process group and gets one SIGINT, which makes
+    it cancel the solve in the daemon; devbox waits for that. A second Ctrl-C returns at once
+    and leaves buildx to finish cancelling by itself (see _cancel).
+    """
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            env=dict(env),
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        process.run_command(argv)  # raises the "not found on PATH" error
+        raise
+    assert proc.stderr is not None
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (CI timeouts, editors stopping a task): cancel too
+
+    previous_term = signal.signal(signal.SIGTERM, on_term)
+    previous_int = signal.getsignal(signal.SIGINT)
+    handed_off = False
+    try:
+        for line in proc.stderr:
+            on_line(line)
+        return proc.wait()
+    except KeyboardInterrupt:
+        handed_off = _cancel(proc, settle())
+        raise Interrupted("interrupted: the build was cancelled.") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
+        if not handed_off and proc.poll() is None:
+            # Leaving while buildx runs: a second Ctrl-C came before _cancel could act (both
+            # can be pending at once). Cancel anyway, and let buildx finish that by itself.
+            _hand_off(proc, delay=settle())
+        elif not handed_off:
+            proc.stderr.close()
+
+
+def _hand_off(proc: subprocess.Popen[str], *, delay: float = 0.0, signalled: bool = False) -> bool:
+    """Leave buildx cancelling on its own: a detached helper sends it SIGINT (after ``delay``,
+    unless ``signalled`` already) and drains its progress pipe, so that buildx is not killed
+    by a closed pipe before the daemon has cancelled the solve."""
+    assert proc.stderr is not None
+    script = 'sleep "$1"; kill -INT -- "-$2" 2>/dev/null; exec cat' if not signalled else "exec cat"
+    try:
+        subprocess.Popen(["sh", "-c", script, "devbox-cancel", f"{delay:.2f}", str(proc.pid)],
+                         stdin=proc.stderr, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)  # fmt: skip
+    except OSError:
+        return False
+    proc.stderr.close()
+    return True
+
+
+#: A step cancelled in its first moments can be missed by the daemon, which then runs it to
+#: the end (seen with dockerd 26 / BuildKit 0.13 when a RUN container was being started):
+#: the cancel waits until running steps are this old.
+SETTLE_S = 1.0
+
+
+def _cancel(proc: subprocess.Popen[str], delay: float = 0.0) -> bool:
+    """Have buildx cancel the solve in the daemon (SIGINT to its process group).
+
+    A second Ctrl-C (or SIGTERM) during the wait returns at once. buildx must not die with
+    devbox then: killed, or its progress pipe closed under it, it would orphan the solve and
+    BuildKit would run the step to its end. So the pipe is handed to a detached `cat` that
+    drains it while buildx finishes cancelling on its own. True when handed off like that.
+    Only a buildx that ignores the cancel for 20 s is killed.
+    """
+    again: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        again.append(signum)
+
+    # From here on a Ctrl-C is noted, not raised: the SIGINT to buildx must be sent.
+    signal.signal(signal.SIGINT, note)
+    signal.signal(signal.SIGTERM, note)
+    settled = time.monotonic() + max(0.0, delay)
+    while time.monotonic() < settled and proc.poll() is None:
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    deadline = time.monotonic() + 20
+    while proc.poll() is None and time.monotonic() < deadline:
+        if again:
+            return _hand_off(proc, signalled=True)
+        time.sleep(0.05)
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return False

@@ -1,0 +1,159 @@
+"""One engine, as the docker CLI reaches it: the only object the rest of devbox asks.
+
+Every docker command devbox runs goes through a :class:`Docker`: it addresses the builder's
+engine (a docker context wins over ``DOCKER_HOST``), runs short commands with one timeout
+(:data:`~devbox.engine.process.COMMAND_TIMEOUT`), and describes a failed one by its last
+stderr line (:func:`~devbox.engine.process.last_line`). Commands, doctor and the build session
+never build a docker command line themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from devbox.engine import buildx, health, process
+from devbox.engine.builder import DEFAULT_BUILDER, Builder
+
+
+class Docker:
+    """The engine of ``builder`` (default: the current docker context's), seen with ``env``."""
+
+    def __init__(self, env: Mapping[str, str], builder: Builder = DEFAULT_BUILDER) -> None:
+        self.builder = builder
+        #: the caller's environment (proxy variables are read from it for builds)
+        self.caller_env = dict(env)
+        #: the environment of every docker command: a chosen context wins over DOCKER_HOST
+        self.env = builder.env(env)
+
+    # --- short commands -------------------------------------------------------------------
+
+    def call(
+        self, *args: str, timeout: float = process.COMMAND_TIMEOUT
+    ) -> subprocess.CompletedProcess[str]:
+        return process.run_command([*self.builder.docker(), *args], timeout=timeout, env=self.env)
+
+    def client_version(self) -> str:
+        return self.call("version", "--format", "{{.Client.Version}}").stdout.strip()
+
+    def buildx_version(self) -> tuple[int, ...]:
+        proc = self.call("buildx", "version")
+        return health.version_tuple(proc.stdout) if proc.returncode == 0 else ()
+
+    def buildkit_version(self) -> str:
+        """The version ``docker buildx inspect`` reports for the builder's BuildKit."""
+        m = re.search(r"BuildKit version:\s*(\S+)", self.call("buildx", "inspect").stdout)
+        return m.group(1) if m else "unknown"
+
+    def root_dir(self) -> str:
+        return self.call("info", "--format", "{{.DockerRootDir}}").stdout.strip()
+
+    def probe(self) -> health.EngineInfo:
+        """Raise :class:`~devbox.errors.EngineUnavailable` unless an engine and buildx answer."""
+        return health.probe(self.env)
+
+    def probe_engine(self) -> tuple[str, str]:
+        return health.probe_engine(self.env)
+
+    # --- images ---------------------------------------------------------------------------
+
+    def image_present(self, ref: str) -> bool:
+        return self.call("image", "inspect", ref).returncode == 0
+
+    def image_labels(self, ref: str) -> dict[str, str] | None:
+        """The image's labels, or None when the engine does not have it."""
+        proc = self.call("image", "inspect", "--format", "{{json .Config.Labels}}", ref)
+        if proc.returncode != 0:
+            return None
+        try:
+            labels = json.loads(proc.stdout) or {}
+        except ValueError:
+            labels = {}
+        return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+    def pull(self, ref: str) -> str | None:
+        """Pull ``ref``; None when that worked, else why not (its last stderr line)."""
+        proc = self.call("pull", "-q", ref, timeout=process.PULL_TIMEOUT)
+        return None if proc.returncode == 0 else process.last_line(proc, "not found")
+
+    def ensure_image(self, ref: str, *, offline: bool) -> str | None:
+        """The one "is this image here, or can it be pulled" check: None when it is there now,
+        else why not."""
+        if self.image_present(ref):
+            return None
+        if offline:
+            return "--offline pulls nothing"
+        return self.pull(ref)
+
+    def registry_has(self, ref: str) -> str | None:
+        """Whether a registry serves ``ref`` (without pulling it): None if so, else why not."""
+        proc = self.call("buildx", "imagetools", "inspect", ref, timeout=30)
+        return None if proc.returncode == 0 else process.last_line(proc, "unreachable")
+
+    # --- builds and containers ------------------------------------------------------------
+
+    def build_argv(
+        self,
+        *,
+        dockerfile: Path,
+        context: Path,
+        devbox_context: Path,
+        output: Path | None,
+        build_args: Mapping[str, str],
+        target: str = "results",
+        tag: str | None = None,
+        push: bool = False,
+        labels: Mapping[str, str] | None = None,
+        ca_bundle: str | None = None,
+        secrets: Mapping[str, Path] | None = None,
+        cache_from: Sequence[str] = (),
+        cache_to: Sequence[str] = (),
+    ) -> list[str]:
+        """``docker buildx build`` on this builder (see :func:`~devbox.engine.buildx.build_argv`)."""
+        return buildx.build_argv(
+            dockerfile=dockerfile, context=context, devbox_context=devbox_context, output=output,
+            build_args=build_args, target=target, tag=tag, push=push, labels=labels,
+            ca_bundle=ca_bundle, secrets=secrets, cache_from=cache_from, cache_to=cache_to,
+            builder=self.builder, env=self.caller_env,
+        )  # fmt: skip
+
+    def build(
+        self,
+        argv: Sequence[str],
+        on_line: Callable[[str], object],
+        settle: Callable[[], float] = lambda: 0.0,
+    ) -> int:
+        """Run a build made by :meth:`build_argv`, feeding each progress line to ``on_line``."""
+        return buildx.stream_build(argv, on_line, self.env, settle=settle)
+
+    def run_argv(
+        self, image: str, command: Sequence[str], *, mounts: Mapping[Path, str], workdir: str,
+        env: Mapping[str, str], user: str | None, tty: bool, stdin: bool,
+    ) -> list[str]:  # fmt: skip
+        """``docker run --rm`` of ``image`` with bind mounts (host path → container path)."""
+        argv = [*self.builder.docker(), "run", "--rm"]
+        for host, target in mounts.items():
+            argv += ["-v", f"{host}:{target}"]
+        argv += ["-w", workdir]
+        for key, value in env.items():
+            argv += ["-e", f"{key}={value}"]
+        if user is not None:
+            argv += ["--user", user]
+        if tty:
+            argv += ["-it"]
+        elif stdin:
+            argv += ["-i"]
+        return [*argv, image, *command]
+
+    def exec(self, argv: Sequence[str]) -> NoReturn:
+        """Replace devbox by ``argv`` (a :meth:`run_argv`): the container owns the terminal and
+        its signals from here."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execvpe(argv[0], list(argv), self.env)

@@ -1,0 +1,45 @@
+"""The one helper that runs a short host command: what unit tests fake.
+
+Only modules of :mod:`devbox.engine` call it; everything else asks a :class:`~devbox.engine.docker.Docker`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping, Sequence
+
+from devbox.errors import EngineUnavailable
+
+#: one timeout for every short docker command (inspect, version, context, ...)
+COMMAND_TIMEOUT = 60.0
+#: pulling an image can take long on a slow link
+PULL_TIMEOUT = 900.0
+
+
+def run_command(
+    argv: Sequence[str], *, timeout: float = COMMAND_TIMEOUT, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a short host command and capture its output (the one helper tests fake)."""
+    try:
+        return subprocess.run(
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=None if env is None else dict(env),
+        )
+    except FileNotFoundError:
+        raise EngineUnavailable(
+            f"{argv[0]!r} was not found on PATH. Install the Docker client (Docker Desktop, or your "
+            "distribution's docker packages), or run scripts/provision-engine.sh on Debian."
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise EngineUnavailable(
+            f"`{' '.join(argv)}` did not answer within {timeout:.0f} s."
+        ) from None
+
+
+def last_line(proc: subprocess.CompletedProcess[str], default: str) -> str:
+    """The one stderr policy: a failed docker command is described by its last stderr line."""
+    return (proc.stderr.strip().splitlines() or [default])[-1]

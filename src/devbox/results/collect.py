@@ -1,0 +1,78 @@
+"""A finished build's exported files → a :class:`~devbox.results.model.RunResult`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from devbox import fsutil
+from devbox.build import secrets as build_secrets
+from devbox.build.plan import Plan
+from devbox.results.diagnose import missing_image_message
+from devbox.results.model import Environment, RunResult, read_environment, read_result
+from devbox.results.progress import BuildProgress
+
+
+def collect(
+    plan: Plan,
+    progress: BuildProgress,
+    out: Path,
+    *,
+    bases: Mapping[str, str],
+    missing: Mapping[str, str],
+    python_order: Sequence[str],
+    image_for: Mapping[str, str],
+) -> RunResult:
+    """Every tool's and environment's result, in configured order.
+
+    ``missing``: versions whose base image could not be had (they were not built);
+    ``image_for``: each configured version's base image.
+    """
+    environments = [
+        dataclasses.replace(
+            read_environment(
+                out,
+                e.python,
+                e.image,
+                cached=e.python in bases or progress.stage_cached(e.stage),
+            ),
+            base=bases.get(e.python, ""),
+        )
+        for e in plan.environments
+    ]
+    environments += [
+        Environment(
+            p,
+            image_for[p],
+            cached=False,
+            ok=False,
+            error=missing_image_message(image_for[p], why),
+        )
+        for p, why in missing.items()
+    ]
+    return RunResult(
+        tuple(
+            read_result(out, r, cached=progress.tools[r.key].state == "cached") for r in plan.tools
+        ),
+        context_bytes=progress.context_bytes,
+        environments=tuple(sorted(environments, key=lambda e: python_order.index(e.python))),
+    )
+
+
+def save_logs(result: RunResult, logs: Path, masked: Sequence[str] = ()) -> RunResult:
+    """Keep every tool's full output in a file (the terminal may show only its tail).
+
+    Secret values are masked again here (the steps mask them already): nothing devbox
+    prints or keeps holds one.
+    """
+    tools = []
+    for tool in result.tools:
+        path = logs / f"{tool.name}-{tool.python}.log"
+        output = build_secrets.mask(tool.output, masked)
+        fsutil.atomic_write(path, output)
+        tools.append(dataclasses.replace(tool, output=output, log_path=path))
+    environments = tuple(
+        dataclasses.replace(e, log=build_secrets.mask(e.log, masked)) for e in result.environments
+    )
+    return dataclasses.replace(result, tools=tuple(tools), environments=environments)
