@@ -13,7 +13,7 @@ from __future__ import annotations
 import configparser
 import re
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,71 +123,115 @@ class _Found:
         return [n for n, t in tools.BUILTIN.items() if t.kind == kind and n in self.where]
 
 
+@dataclass
+class _Search:
+    """Where tools' configuration is looked for, and what was found so far."""
+
+    root: Path
+    #: pyproject.toml's [tool] table
+    tool: Mapping[str, Any]
+    #: "setup.cfg" and "tox.ini", parsed (None when absent or unreadable)
+    ini: Mapping[str, configparser.ConfigParser | None]
+    found: _Found
+
+    def table(self, name: str, *keys: str) -> dict[str, Any] | None:
+        """``[tool.KEYS]``, noted as ``name``'s configuration when present."""
+        table = _table(self.tool, *keys)
+        if table is not None:
+            self.found.add(name, f"[tool.{'.'.join(keys)}]")
+        return table
+
+    def files(self, name: str, *files: str) -> None:
+        for file in files:
+            if (self.root / file).is_file():
+                self.found.add(name, file)
+
+    def section(self, name: str, file: str, section: str) -> None:
+        ini = self.ini[file]
+        if ini is not None and ini.has_section(section):
+            self.found.add(name, f"{file} [{section}]")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's data, or nothing when it cannot be read."""
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    return data
+
+
+def _find_ruff(s: _Search) -> None:
+    ruff = s.table("ruff", "ruff")
+    if ruff is not None and "format" in ruff:
+        s.found.add("ruff-format", "[tool.ruff.format]")
+    for name in ("ruff.toml", ".ruff.toml"):
+        if (s.root / name).is_file():
+            s.found.add("ruff", name)
+            if isinstance(_read_toml(s.root / name).get("format"), dict):
+                s.found.add("ruff-format", f"[format] in {name}")
+
+
+def _find_flake8(s: _Search) -> None:
+    s.section("flake8", "tox.ini", "flake8")
+    s.section("flake8", "setup.cfg", "flake8")
+    s.files("flake8", ".flake8")
+
+
+def _find_pylint(s: _Search) -> None:
+    if any(k == "pylint" or k.startswith("pylint") for k in s.tool):
+        s.found.add("pylint", "[tool.pylint]")
+    s.files("pylint", ".pylintrc", "pylintrc")
+
+
+def _find_mypy(s: _Search) -> None:
+    s.table("mypy", "mypy")
+    s.files("mypy", "mypy.ini", ".mypy.ini")
+    s.section("mypy", "setup.cfg", "mypy")
+
+
+def _find_black(s: _Search) -> None:
+    s.table("black", "black")
+
+
+def _find_isort(s: _Search) -> None:
+    s.table("isort", "isort")
+    s.files("isort", ".isort.cfg")
+    s.section("isort", "setup.cfg", "isort")
+
+
+def _find_pytest(s: _Search) -> None:
+    s.table("pytest", "pytest", "ini_options")
+    s.files("pytest", "pytest.ini")
+    s.section("pytest", "tox.ini", "pytest")
+    s.section("pytest", "setup.cfg", "tool:pytest")
+    for name in TEST_DIRS:
+        if (s.root / name).is_dir():
+            s.found.add("pytest", f"a {name}/ directory")
+
+
+#: One step per built-in tool: where its configuration can be.
+_FINDERS: tuple[Callable[[_Search], None], ...] = (
+    _find_ruff,
+    _find_flake8,
+    _find_pylint,
+    _find_mypy,
+    _find_black,
+    _find_isort,
+    _find_pytest,
+)
+
+
 def _tool_config_files(root: Path, pyproject: Mapping[str, Any], notes: list[str]) -> _Found:
     """Which built-in tools the project configures, and where (for the comments)."""
-    found = _Found()
-    tool = _table(pyproject, "tool") or {}
     setup_cfg = _read_ini(root / "setup.cfg", notes)
     tox_ini = _read_ini(root / "tox.ini", notes)
-
-    ruff = _table(tool, "ruff")
-    if ruff is not None:
-        found.add("ruff", "[tool.ruff]")
-        if "format" in ruff:
-            found.add("ruff-format", "[tool.ruff.format]")
-    for name in ("ruff.toml", ".ruff.toml"):
-        if (root / name).is_file():
-            found.add("ruff", name)
-            try:
-                ruff_toml = tomllib.loads((root / name).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                ruff_toml = {}
-            if isinstance(ruff_toml.get("format"), dict):
-                found.add("ruff-format", f"[format] in {name}")
-
-    if tox_ini is not None and tox_ini.has_section("flake8"):
-        found.add("flake8", "tox.ini [flake8]")
-    if setup_cfg is not None and setup_cfg.has_section("flake8"):
-        found.add("flake8", "setup.cfg [flake8]")
-    if (root / ".flake8").is_file():
-        found.add("flake8", ".flake8")
-
-    if any(k == "pylint" or k.startswith("pylint") for k in tool):
-        found.add("pylint", "[tool.pylint]")
-    for name in (".pylintrc", "pylintrc"):
-        if (root / name).is_file():
-            found.add("pylint", name)
-
-    if _table(tool, "mypy") is not None:
-        found.add("mypy", "[tool.mypy]")
-    for name in ("mypy.ini", ".mypy.ini"):
-        if (root / name).is_file():
-            found.add("mypy", name)
-    if setup_cfg is not None and setup_cfg.has_section("mypy"):
-        found.add("mypy", "setup.cfg [mypy]")
-
-    if _table(tool, "black") is not None:
-        found.add("black", "[tool.black]")
-
-    if _table(tool, "isort") is not None:
-        found.add("isort", "[tool.isort]")
-    if (root / ".isort.cfg").is_file():
-        found.add("isort", ".isort.cfg")
-    if setup_cfg is not None and setup_cfg.has_section("isort"):
-        found.add("isort", "setup.cfg [isort]")
-
-    if _table(tool, "pytest", "ini_options") is not None:
-        found.add("pytest", "[tool.pytest.ini_options]")
-    if (root / "pytest.ini").is_file():
-        found.add("pytest", "pytest.ini")
-    if tox_ini is not None and tox_ini.has_section("pytest"):
-        found.add("pytest", "tox.ini [pytest]")
-    if setup_cfg is not None and setup_cfg.has_section("tool:pytest"):
-        found.add("pytest", "setup.cfg [tool:pytest]")
-    for name in TEST_DIRS:
-        if (root / name).is_dir():
-            found.add("pytest", f"a {name}/ directory")
-    found.tox = tox_ini
+    found = _Found(tox=tox_ini)
+    search = _Search(
+        root, _table(pyproject, "tool") or {}, {"setup.cfg": setup_cfg, "tox.ini": tox_ini}, found
+    )
+    for find in _FINDERS:
+        find(search)
     return found
 
 
@@ -308,14 +352,7 @@ def _python(p: _Proposal, facts: ProjectFacts) -> None:
     p.set("python", python, why)
 
 
-def _propose(project_dir: Path) -> _Proposal:
-    root = project_dir
-    pyproject: dict[str, Any] = read_pyproject(root) if (root / PYPROJECT).is_file() else {}
-    facts = inspect_project(root, pyproject)
-    notes: list[str] = []
-    found = _tool_config_files(root, pyproject, notes)
-    p = _Proposal()
-
+def _layout(p: _Proposal, root: Path) -> None:
     p.header.append(
         "Proposed by `devbox init` from this project's files; each comment says why. Edit freely."
     )
@@ -324,9 +361,8 @@ def _propose(project_dir: Path) -> _Proposal:
     else:
         p.header.append("Layout: flat (no package under src/); the project root is on sys.path.")
 
-    _python(p, facts)
 
-    locked = (root / "uv.lock").is_file()
+def _installer(p: _Proposal, locked: bool) -> None:
     if locked:
         p.set(
             "installer",
@@ -341,7 +377,9 @@ def _propose(project_dir: Path) -> _Proposal:
             'No uv.lock: uv (the default) resolves the dependencies; "pip" works too.',
         )
 
-    tox = _tox_deps(found.tox)
+
+def _extras(p: _Proposal, facts: ProjectFacts, tox: _ToxDeps) -> list[str]:
+    """Test/dev extras, by name or from tox.ini: proposed, and returned."""
     extras = [e for e in facts.optional_dependencies if _is_test_name(e) and _valid("extras", [e])]
     from_tox = [
         e
@@ -357,7 +395,11 @@ def _propose(project_dir: Path) -> _Proposal:
         if from_tox:
             why.append(f"tox.ini [testenv] extras: {_quoted(from_tox)}.")
         p.set("extras", extras + from_tox, *why)
+    return extras + from_tox
 
+
+def _groups(p: _Proposal, facts: ProjectFacts, locked: bool) -> list[str]:
+    """Test/dev dependency groups: proposed, and returned."""
     groups = [g for g in facts.dependency_groups if _is_test_name(g) and _valid("groups", [g])]
     if groups:
         via = ", installed from uv.lock" if locked else ""
@@ -366,7 +408,11 @@ def _propose(project_dir: Path) -> _Proposal:
             groups,
             f"[dependency-groups] {_quoted(groups)}: test/dev dependencies (PEP 735){via}.",
         )
+    return groups
 
+
+def _requirements(p: _Proposal, root: Path, notes: list[str]) -> list[str]:
+    """Requirement files named for tests: proposed, and returned; the others are noted."""
     chosen, others = _requirement_files(root)
     if chosen:
         p.set(
@@ -382,12 +428,23 @@ def _propose(project_dir: Path) -> _Proposal:
             f"{', '.join(_safe(o) for o in others)}: not test/dev requirements by name, so "
             'not proposed; add them as requirements = ["..."] if the tests need them.'
         )
+    return chosen
 
+
+def _covered(facts: ProjectFacts, extras: list[str], groups: list[str]) -> set[str]:
+    """The names of the requirements the proposed extras and groups install."""
     covered: set[str] = set()
-    for e in extras + from_tox:
+    for e in extras:
         covered |= {n for n in map(_req_name, facts.extra(e) or ()) if n}
     for g in groups:
         covered |= {n for n in map(_req_name, _group_requirements(facts, g)) if n}
+    return covered
+
+
+def _tox_packages(
+    p: _Proposal, tox: _ToxDeps, covered: set[str], chosen: list[str], notes: list[str]
+) -> None:
+    """tox.ini's deps not installed otherwise: proposed; what cannot be carried over: noted."""
     packages = [d for d in tox.packages if _req_name(d) not in covered]
     if packages:
         p.set(
@@ -406,6 +463,9 @@ def _propose(project_dir: Path) -> _Proposal:
         left = [_safe(s) for s in (*tox.conditional, *tox.skipped)]
         notes.append(f"tox.ini [testenv] deps not carried over: {', '.join(left)}.")
 
+
+def _lint_and_test(p: _Proposal, found: _Found) -> list[str]:
+    """The configured linters and test tools (or devbox's defaults); returns the linters."""
     lint = found.configured("lint")
     if lint:
         reasons = "; ".join(f"{', '.join(found.where[t])} -> {t}" for t in lint)
@@ -426,7 +486,10 @@ def _propose(project_dir: Path) -> _Proposal:
             list(config.KEYS["test"].default),
             "No pytest configuration or tests/ directory found: pytest, devbox's default.",
         )
+    return lint
 
+
+def _system_packages(p: _Proposal, facts: ProjectFacts) -> None:
     if facts.compiled:
         p.set(
             "system-packages",
@@ -435,6 +498,8 @@ def _propose(project_dir: Path) -> _Proposal:
             "with apt-get (python:X-slim images have the headers; gcc and libc6-dev suffice).",
         )
 
+
+def _tool_tables(p: _Proposal, pyproject: Mapping[str, Any], lint: list[str]) -> None:
     mypy = _table(pyproject, "tool", "mypy")
     if "mypy" in lint and mypy is not None and mypy.get("files"):
         p.tool_tables["mypy"] = (
@@ -446,6 +511,26 @@ def _propose(project_dir: Path) -> _Proposal:
         )
         config.KEYS["tools"].check({k: v for k, (v, _) in p.tool_tables.items()})
 
+
+def _propose(project_dir: Path) -> _Proposal:
+    root = project_dir
+    pyproject: dict[str, Any] = read_pyproject(root) if (root / PYPROJECT).is_file() else {}
+    facts = inspect_project(root, pyproject)
+    notes: list[str] = []
+    found = _tool_config_files(root, pyproject, notes)
+    p = _Proposal()
+    _layout(p, root)
+    _python(p, facts)
+    locked = (root / "uv.lock").is_file()
+    _installer(p, locked)
+    tox = _tox_deps(found.tox)
+    extras = _extras(p, facts, tox)
+    groups = _groups(p, facts, locked)
+    chosen = _requirements(p, root, notes)
+    _tox_packages(p, tox, _covered(facts, extras, groups), chosen, notes)
+    lint = _lint_and_test(p, found)
+    _system_packages(p, facts)
+    _tool_tables(p, pyproject, lint)
     p.header += notes
     return p
 

@@ -102,6 +102,39 @@ def _unit(text: str, root: jsonc.Node) -> str:
     return found or "    "
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """How the existing "tasks" array is laid out, for what is added to it."""
+
+    unit: str  # one level of indentation
+    indent: str  # a task's
+    key_indent: str  # the "tasks" member's (the closing bracket's)
+    nl: str
+    trailing_comma: bool  # after the last task
+
+
+def _add_missing(
+    text: str, at: int, tasks: list[dict[str, Any]], layout: _Layout, source: str
+) -> str:
+    """Second pass, on the edited text: add what is missing after the last task."""
+    root = jsonc.parse(text, source)
+    assert root is not None and root.member_index("tasks") == at
+    array = root.children[at]
+    present = {_label(child) for child in array.children}
+    indent, unit, nl, trailing = layout.indent, layout.unit, layout.nl, layout.trailing_comma
+    missing = [jsonc.render(t, indent, unit, nl) for t in tasks if t["label"] not in present]
+    edits: list[jsonc.Edit]
+    if missing:
+        closing = layout.key_indent
+        edits = jsonc.append(text, array, missing, indent, closing, trailing_comma=trailing, nl=nl)
+    elif not trailing and array.commas and array.commas[-1] is not None:
+        last = array.commas[-1]  # the former last task was removed: no new trailing comma
+        edits = [(last, last + 1, "")]
+    else:
+        edits = []
+    return jsonc.apply(text, edits)
+
+
 def vscode_tasks(
     existing: str | None,
     tools: Sequence[tuple[str, str]],
@@ -146,23 +179,7 @@ def vscode_tasks(
     trailing = bool(array.commas) and array.commas[-1] is not None
     wanted = {t["label"]: t for t in tasks}
     text = _replace_and_remove(existing, array, wanted, unit, indent, nl)
-
-    # Second pass, on the edited text: add what is missing after the last task.
-    root = jsonc.parse(text, source)
-    assert root is not None and root.member_index("tasks") == at
-    array = root.children[at]
-    present = {_label(child) for child in array.children}
-    missing = [jsonc.render(t, indent, unit, nl) for t in tasks if t["label"] not in present]
-    if missing:
-        edits = jsonc.append(
-            text, array, missing, indent, key_indent, trailing_comma=trailing, nl=nl
-        )
-    elif not trailing and array.commas and array.commas[-1] is not None:
-        last = array.commas[-1]  # the former last task was removed: no new trailing comma
-        edits = [(last, last + 1, "")]
-    else:
-        edits = []
-    return jsonc.apply(text, edits)
+    return _add_missing(text, at, tasks, _Layout(unit, indent, key_indent, nl, trailing), source)
 
 
 def write_vscode(
