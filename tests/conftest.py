@@ -1,14 +1,18 @@
-"""Shared fixtures: the engine guard, fixture projects, and a runner for the real CLI."""
+"""Shared fixtures: the engine guard, the unit/engine split, and a runner for the real CLI.
+
+The helpers that build projects, configurations and results are in tests/helpers.py.
+This module imports nothing of devbox, so that every test session can start.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +47,31 @@ def engine_problem() -> str | None:
     return None
 
 
+UNIT = TESTS / "unit"
+ENGINE = TESTS / "engine"
+#: What a unit test must not run (the basename of argv[0], or of ``executable=``).
+DOCKER_PROGRAMS = frozenset({"docker", "docker-buildx"})
+
+
+def misplaced(item: pytest.Item) -> str | None:
+    """Why ``item`` breaks the split, or None: tests/unit never carries the `engine` marker,
+    tests/engine always does (``pytestmark = pytest.mark.engine``)."""
+    engine = item.get_closest_marker("engine") is not None
+    if engine and item.path.is_relative_to(UNIT):
+        return "is under tests/unit but marked `engine`: move it to tests/engine"
+    if not engine and item.path.is_relative_to(ENGINE):
+        return "is under tests/engine but not marked `engine` (pytestmark = pytest.mark.engine)"
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that kill and restart the engine run last, whatever their file."""
+    """Enforce the unit/engine split (a usage error naming every misplaced test), then run
+    the tests that kill and restart the engine last, whatever their file."""
+    wrong = [f"{item.nodeid} {why}" for item in items if (why := misplaced(item)) is not None]
+    if wrong:
+        raise pytest.UsageError(
+            "tests on the wrong side of the unit/engine split:\n  " + "\n  ".join(wrong)
+        )
     items.sort(key=lambda item: item.get_closest_marker("kills_engine") is not None)
 
 
@@ -68,6 +95,43 @@ def snapshot(root: Path) -> dict[str, tuple[int, str]]:
     return result
 
 
+def program(args: Any, executable: Any = None, shell: bool = False) -> str:
+    """The basename of the program a ``subprocess.Popen(args, ...)`` call runs."""
+    if executable is not None:
+        first: Any = executable
+    elif isinstance(args, (str, bytes, os.PathLike)):
+        first = args
+        if shell:
+            text = os.fsdecode(args)
+            first = (shlex.split(text) or [""])[0]
+    else:
+        first = next(iter(args), "")
+    return os.path.basename(os.fsdecode(first))
+
+
+class _NoDockerPopen(subprocess.Popen):  # type: ignore[type-arg]
+    """subprocess.Popen for unit tests: running docker or docker-buildx fails the test."""
+
+    def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+        name = program(args, kwargs.get("executable"), bool(kwargs.get("shell")))
+        if name in DOCKER_PROGRAMS:
+            pytest.fail(
+                f"a unit test ran {name} ({args!r}): unit tests run without an engine. "
+                "Fake the command, or move the test to tests/engine.",
+                pytrace=True,
+            )
+        super().__init__(args, *rest, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _no_docker_in_unit_tests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under tests/unit, any attempt to run `docker` fails loudly; other programs run."""
+    if request.node.path.is_relative_to(UNIT):
+        monkeypatch.setattr(subprocess, "Popen", _NoDockerPopen)
+
+
 @pytest.fixture(autouse=True)
 def _engine_tests(request: pytest.FixtureRequest) -> Iterator[None]:
     """Tests marked `engine` need the engine and must leave every fixture tree as it was."""
@@ -80,18 +144,6 @@ def _engine_tests(request: pytest.FixtureRequest) -> Iterator[None]:
     after = snapshot(FIXTURES)
     changed = sorted(set(before.items()) ^ set(after.items()))
     assert not changed, f"devbox changed the fixture trees: {changed[:10]}"
-
-
-def copy_fixture(name: str, tmp_path: Path) -> Path:
-    """A project of its own: a fresh path (own tool caches) and content no earlier run had.
-
-    BuildKit's cache is content-addressed across projects (cache mounts are not part of a
-    step's key), so without the unique file a step could replay from an earlier test session.
-    """
-    project = tmp_path / f"{name}-{uuid.uuid4().hex[:8]}"
-    shutil.copytree(FIXTURES / name, project)
-    (project / "run-id.txt").write_text(uuid.uuid4().hex + "\n")
-    return project
 
 
 @dataclass

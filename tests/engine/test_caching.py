@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXTURES, copy_fixture
+from conftest import FIXTURES
+from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
 

@@ -6,7 +6,6 @@ and the autouse guard in conftest.py checks that no fixture tree changed.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES, REPO, cli_env
+from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
 
@@ -181,8 +181,7 @@ def test_interruption_cancels_the_build_and_exits_130(
 
 
 def test_context_leaves_out_vcs_environments_and_build_outputs(devbox: Any, tmp_path: Path) -> None:
-    project = tmp_path / "proj"
-    shutil.copytree(FIXTURES / "clean", project)
+    project = copy_fixture("clean", tmp_path, fresh=False, dirname="proj")
     heavy = {
         ".git/objects/pack/pack-1.pack": 8_000_000,
         "env-3.11/lib/python3.11/site-packages/big/data.bin": 20_000_000,  # a venv by another name

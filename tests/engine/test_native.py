@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import copy_fixture
+from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
 

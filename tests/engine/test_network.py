@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import tarfile
 import uuid
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXTURES
+from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
 
@@ -72,8 +71,7 @@ def layers_added(image: str, base: str) -> list[bytes]:
 def test_ca_bundle_makes_installs_work_and_leaves_no_trace(
     devbox: Any, tmp_path: Path, image_without_proxy_ca: str
 ) -> None:
-    project = tmp_path / "clean"
-    shutil.copytree(FIXTURES / "clean", project)
+    project = copy_fixture("clean", tmp_path, fresh=False)
     base = {"DEVBOX_BASE_IMAGE": image_without_proxy_ca + ":{python}"}
     # No bundle anywhere (devbox would find SSL_CERT_FILE & co. on its own): installs fail.
     without = devbox("test", cwd=project, env={**base, **{var: "" for var in CA_VARS}})

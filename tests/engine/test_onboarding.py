@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -10,14 +9,14 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES
+from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
 
 
 @pytest.mark.parametrize("layout", ["init_src", "init_flat", "init_groups"])
 def test_init_proposes_a_config_that_passes(devbox: Any, tmp_path: Path, layout: str) -> None:
-    project = tmp_path / layout
-    shutil.copytree(FIXTURES / layout, project)
+    project = copy_fixture(layout, tmp_path, fresh=False)
     before = (project / "pyproject.toml").read_bytes()
     init = devbox("init", cwd=project, report=False)
     assert init.returncode == 0, init.stdout + init.stderr
@@ -64,8 +63,7 @@ def test_doctor_flags_a_base_image_that_cannot_be_had(devbox: Any) -> None:
 
 
 def test_shell_runs_a_command_non_interactively(devbox: Any, tmp_path: Path) -> None:
-    project = tmp_path / "clean"
-    shutil.copytree(FIXTURES / "clean", project)
+    project = copy_fixture("clean", tmp_path, fresh=False)
     run = devbox("shell", "--", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, report=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "3 passed" in run.stdout

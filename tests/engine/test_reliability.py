@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES, REPO, cli_env
+from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
 
@@ -178,8 +179,7 @@ def test_the_engine_dying_mid_build_is_exit_3_and_the_next_run_works(
 
 
 def test_devbox_never_writes_into_the_tree_even_when_tools_try(devbox: Any, tmp_path: Path) -> None:
-    project = tmp_path / "p"
-    shutil.copytree(FIXTURES / "clean", project)
+    project = copy_fixture("clean", tmp_path, fresh=False, dirname="p")
     tools = '{ scribble = { command = ["sh", "-c", "echo x > written-by-tool.txt && mkdir -p build && touch build/y"] } }'
     run = devbox("lint", cwd=project, env={"DEVBOX_TOOLS": tools, "DEVBOX_LINT": "scribble"})
     assert run.returncode == 0, run.stdout + run.stderr
@@ -198,8 +198,7 @@ def test_an_unreadable_file_is_named_instead_of_sent_empty(
         if os.environ.get("CI"):
             pytest.fail("CI is set, and this test needs setpriv (util-linux)")
         pytest.skip("setpriv (util-linux) is not installed")
-    project = tmp_path / "unreadable"
-    shutil.copytree(FIXTURES / "clean", project)
+    project = copy_fixture("clean", tmp_path, fresh=False, dirname="unreadable")
     (project / "private.txt").write_text("only for its owner\n")
     (project / "private.txt").chmod(0)
     (project / "locked").mkdir()

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from devbox.results.progress import BuildProgress
+from helpers import make_project
 
 pytestmark = pytest.mark.engine
 
@@ -138,10 +139,14 @@ def test_index_credentials_and_secret_env_work_and_leave_no_trace(
     assert refused.value.code == 401
     refused.value.close()  # the error holds the open response
 
-    project = tmp_path / "secrets"
-    (project / "tests").mkdir(parents=True)
     version = index.wheel_name.split("-")[1]
-    (project / "pyproject.toml").write_text(
+    token_hash = hashlib.sha256(api_token.encode()).hexdigest()
+    test_token = (
+        "import hashlib, os\n\n\ndef test_the_tool_sees_the_token() -> None:\n"
+        f"    assert hashlib.sha256(os.environ['DEVBOX_TEST_API_TOKEN'].encode()).hexdigest() == {token_hash!r}\n"
+    )
+    project = make_project(
+        tmp_path / "secrets",
         f"""
 [project]
 name = "secretsdemo"
@@ -157,12 +162,8 @@ test = ["pytest"]
 
 [tool.devbox.tools.leak]
 command = ["python", "-c", "import os, {PROBE}; print('token is', os.environ['DEVBOX_TEST_API_TOKEN']); print({PROBE}.VALUE)"]
-"""
-    )
-    token_hash = hashlib.sha256(api_token.encode()).hexdigest()
-    (project / "tests" / "test_token.py").write_text(
-        "import hashlib, os\n\n\ndef test_the_tool_sees_the_token() -> None:\n"
-        f"    assert hashlib.sha256(os.environ['DEVBOX_TEST_API_TOKEN'].encode()).hexdigest() == {token_hash!r}\n"
+""",
+        {"tests/test_token.py": test_token},
     )
     env = {
         "DEVBOX_TEST_INDEX_USER": user,

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXTURES, copy_fixture
+from conftest import FIXTURES
 from devbox.results.progress import BuildProgress
+from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
 

@@ -8,35 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from devbox import config
 from devbox.build.dockerfile import render
-from devbox.build.plan import (
-    DEFAULT_EXCLUDES,
-    excluded,
-    find_virtualenvs,
-    make_plan,
-    scan_tree,
-    select_tools,
-)
-from devbox.config.project import inspect_project, read_pyproject
+from devbox.build.plan import DEFAULT_EXCLUDES, excluded, find_virtualenvs, scan_tree, select_tools
 from devbox.errors import ConfigError
-
-
-def project(tmp_path: Path, pyproject: str, files: dict[str, str] | None = None) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "pyproject.toml").write_text(pyproject)
-    for rel, text in (files or {}).items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
-    return tmp_path
-
-
-def plan_for(root: Path, command: str = "check", env: dict[str, str] | None = None, **kw):  # type: ignore[no-untyped-def]
-    pyproject = read_pyproject(root)
-    facts = inspect_project(root, pyproject)
-    cfg = config.load(pyproject, path=root / "pyproject.toml", env=env or {}, facts=facts)
-    return make_plan(cfg, facts, command, **kw)  # type: ignore[arg-type]
-
+from helpers import load_config, make_project, plan_for
 
 BASIC = '[project]\nname = "p"\nversion = "1"\n'
 
@@ -50,16 +25,15 @@ BASIC = '[project]\nname = "p"\nversion = "1"\n'
     ],
 )
 def test_select_tools(tmp_path: Path, command: str, expected: list[tuple[str, str]]) -> None:
-    root = project(
+    root = make_project(
         tmp_path, BASIC + '[tool.devbox]\nlint = ["ruff", "mypy"]\ntest = ["pytest", "mypy"]\n'
     )
-    pyproject = read_pyproject(root)
-    cfg = config.load(pyproject, path=root / "pyproject.toml", env={})
+    cfg = load_config(root, facts=False)
     assert select_tools(cfg, command) == expected  # type: ignore[arg-type]
 
 
 def test_requirements_from_dependencies_extras_groups_and_packages(tmp_path: Path) -> None:
-    root = project(
+    root = make_project(
         tmp_path,
         """
 [project]
@@ -95,7 +69,7 @@ lint = []
 
 
 def test_include_group_cycle_is_a_config_error(tmp_path: Path) -> None:
-    root = project(
+    root = make_project(
         tmp_path,
         BASIC + '[dependency-groups]\na = [{include-group = "b"}]\nb = [{include-group = "a"}]\n'
         '[tool.devbox]\ngroups = ["a"]\n',
@@ -105,20 +79,20 @@ def test_include_group_cycle_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_project_install_modes(tmp_path: Path) -> None:
-    static = project(tmp_path / "s", BASIC)
+    static = make_project(tmp_path / "s", BASIC)
     assert plan_for(static).project_install == "metadata"
-    dynamic = project(tmp_path / "d", '[project]\nname = "d"\ndynamic = ["version"]\n')
+    dynamic = make_project(tmp_path / "d", '[project]\nname = "d"\ndynamic = ["version"]\n')
     assert plan_for(dynamic).project_install == "editable"
-    setup_py = project(
+    setup_py = make_project(
         tmp_path / "p", "[tool.ruff]\n", {"setup.py": "from setuptools import setup\nsetup()\n"}
     )
     assert plan_for(setup_py).project_install == "editable"
-    loose = project(tmp_path / "n", "[tool.ruff]\n")
+    loose = make_project(tmp_path / "n", "[tool.ruff]\n")
     assert plan_for(loose).project_install == "none"
 
 
 def test_dynamic_dependencies_are_not_installed_from_the_manifest(tmp_path: Path) -> None:
-    root = project(
+    root = make_project(
         tmp_path,
         '[project]\nname = "d"\nversion = "1"\ndynamic = ["dependencies"]\ndependencies = ["x"]\n',
     )
@@ -128,7 +102,7 @@ def test_dynamic_dependencies_are_not_installed_from_the_manifest(tmp_path: Path
 
 
 def test_virtualenvs_by_any_name_are_excluded(tmp_path: Path) -> None:
-    root = project(
+    root = make_project(
         tmp_path,
         BASIC,
         {
@@ -160,7 +134,7 @@ def test_virtualenvs_by_any_name_are_excluded(tmp_path: Path) -> None:
 
 
 def test_pytest_args_go_only_to_pytest(tmp_path: Path) -> None:
-    root = project(tmp_path, BASIC)
+    root = make_project(tmp_path, BASIC)
     plan = plan_for(root, "check", extra_args=["-k", "slow"])
     by_name = {t.name: t for t in plan.tools}
     assert by_name["pytest"].command == ("python", "-m", "pytest", "-k", "slow")
@@ -168,7 +142,7 @@ def test_pytest_args_go_only_to_pytest(tmp_path: Path) -> None:
 
 
 def test_tool_override_merges_env_and_replaces_command(tmp_path: Path) -> None:
-    root = project(
+    root = make_project(
         tmp_path,
         BASIC + '[tool.devbox.tools.ruff]\ncommand = ["ruff", "check", "src"]\nenv = { A = "1" }\n',
     )
@@ -180,7 +154,7 @@ def test_tool_override_merges_env_and_replaces_command(tmp_path: Path) -> None:
 
 
 def test_tool_names_that_collide_as_build_args_are_rejected(tmp_path: Path) -> None:
-    root = project(
+    root = make_project(
         tmp_path,
         BASIC + '[tool.devbox]\nlint = ["a-b", "a_b"]\n'
         '[tool.devbox.tools.a-b]\ncommand = ["true"]\n[tool.devbox.tools.a_b]\ncommand = ["true"]\n',
@@ -190,7 +164,7 @@ def test_tool_names_that_collide_as_build_args_are_rejected(tmp_path: Path) -> N
 
 
 def test_requirement_includes_outside_the_project_are_not_followed(tmp_path: Path) -> None:
-    root = project(
+    root = make_project(
         tmp_path / "proj",
         BASIC + '[tool.devbox]\nrequirements = ["req/a.txt"]\n',
         {
@@ -205,7 +179,7 @@ def test_requirement_includes_outside_the_project_are_not_followed(tmp_path: Pat
 
 
 def test_extra_and_group_names_match_as_pep_685_normalizes_them(tmp_path: Path) -> None:
-    root = project(
+    root = make_project(
         tmp_path,
         BASIC
         + '[project.optional-dependencies]\nDev_Tools = ["six"]\n[dependency-groups]\n"Test.Deps" = ["toml"]\n'
@@ -215,7 +189,7 @@ def test_extra_and_group_names_match_as_pep_685_normalizes_them(tmp_path: Path) 
 
 
 def test_dynamic_version_of_an_unpacked_sdist_comes_from_pkg_info(tmp_path: Path) -> None:
-    root = project(
+    root = make_project(
         tmp_path,
         '[project]\nname = "lib"\ndynamic = ["version"]\n',
         {
@@ -251,20 +225,14 @@ def test_the_tree_scan_finds_virtualenvs_and_unreadable_paths(
 def test_unreadable_paths_outside_the_excludes_reach_the_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n')
-    (tmp_path / "data.bin").write_text("x")
-    (tmp_path / "dist").mkdir()
-    (tmp_path / "dist" / "p.whl").write_text("x")
+    make_project(tmp_path, BASIC, {"data.bin": "x", "dist/p.whl": "x"})
     real_access = os.access
     monkeypatch.setattr(
         os,
         "access",
         lambda p, mode: real_access(p, mode) and Path(p).name not in ("data.bin", "p.whl"),
     )
-    pyproject = {"project": {"name": "p", "version": "1"}}
-    facts = inspect_project(tmp_path, pyproject)
-    cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env={}, facts=facts)
-    assert make_plan(cfg, facts, "test").unreadable == ("data.bin",)  # dist/ is excluded anyway
+    assert plan_for(tmp_path, "test").unreadable == ("data.bin",)  # dist/ is excluded anyway
 
 
 @pytest.mark.parametrize(
@@ -295,7 +263,7 @@ def test_unreadable_paths_outside_the_excludes_reach_the_plan(
 def test_projects_with_native_code_are_built_not_just_put_on_the_path(
     tmp_path: Path, pyproject: str, files: dict[str, str], compiled: bool
 ) -> None:
-    plan = plan_for(project(tmp_path, pyproject, files))
+    plan = plan_for(make_project(tmp_path, pyproject, files))
     assert plan.project.compiled is compiled
     assert plan.project_install == ("editable" if compiled else "metadata")
 
@@ -304,14 +272,14 @@ def test_a_build_time_version_comes_from_pretend_version_pkg_info_or_a_stand_in(
     tmp_path: Path,
 ) -> None:
     scm = '[project]\nname = "s"\ndynamic = ["version"]\n'
-    checkout = project(tmp_path / "checkout", scm)
+    checkout = make_project(tmp_path / "checkout", scm)
     plan = plan_for(checkout)
     assert plan.project_install == "editable" and plan.version == "0.0.0+devbox"
     pinned = plan_for(checkout, env={"DEVBOX_PRETEND_VERSION": "4.5.6"})
     # given a version, the manifest says everything: no build needed
     assert pinned.project_install == "metadata" and pinned.version == "4.5.6"
     assert json.loads(render(pinned).context["install/install.json"])["version"] == "4.5.6"
-    sdist = project(
+    sdist = make_project(
         tmp_path / "sdist", scm, {"PKG-INFO": "Metadata-Version: 2.1\nName: s\nVersion: 7.0\n"}
     )
     assert plan_for(sdist).version == "7.0"
@@ -320,7 +288,7 @@ def test_a_build_time_version_comes_from_pretend_version_pkg_info_or_a_stand_in(
 
 
 def test_system_packages_add_an_apt_step_only_when_asked(tmp_path: Path) -> None:
-    root = project(tmp_path, BASIC)
+    root = make_project(tmp_path, BASIC)
     assert "devbox_install.py system" not in render(plan_for(root)).dockerfile
     out = render(plan_for(root, env={"DEVBOX_SYSTEM_PACKAGES": "gcc,libpq-dev"}))
     assert out.context["install/system-packages.txt"] == "gcc\nlibpq-dev\n"
