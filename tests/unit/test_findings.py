@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from devbox.report.github import github_annotations
+from devbox.report.junit import junit_cases
 from devbox.results import findings
-from devbox.results.findings import Finding, github_annotations, junit_cases, parse
+from devbox.results.findings import Finding, parse
 from devbox.results.model import RunResult, Status, ToolResult
 
 RUFF = """\

@@ -150,7 +150,7 @@ def present(job: Job, result: RunResult, console: Console) -> None:
         report.print_failures(console, result, plan.project.root, cwd)
     report.print_summary(console, result)
     if opts.annotations:
-        from devbox.results.findings import github_annotations  # only on CI, off the hot path
+        from devbox.report.github import github_annotations  # only on CI, off the hot path
 
         for line in github_annotations(result, plan.project.root, cwd):
             console.out(line, highlight=False)

@@ -2,17 +2,20 @@
 
 pytest's own test cases are merged in (suite renamed ``pytest[3.13]``); any other tool that
 failed is one failing test case per finding in its output (``src/a.py:12``, see
-:mod:`devbox.results.model.findings`), or one case failing with the whole output when devbox cannot read
-it; a tool that passed is one passing case; an environment that could not be built is a
-suite with one erroring case.
+:mod:`devbox.results.findings`), or one case failing with the whole output when devbox cannot
+read it; a tool that passed is one passing case; an environment that could not be built is a
+suite with one erroring case.  A built-in tool that writes its own JUnit report
+(``Tool.junit``) is never read for findings: its report's cases stand for it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
+from devbox import tools
 from devbox.build.contract import WORKDIR
 from devbox.fsutil import atomic_write
 from devbox.results import findings
@@ -41,6 +44,28 @@ def _project_relative(finding: findings.Finding) -> findings.Finding:
     return finding
 
 
+def junit_cases(tool: ToolResult, found: Sequence[findings.Finding]) -> list[ET.Element]:
+    """One failing ``testcase`` per finding, named ``path:line``."""
+    cases = []
+    for f in found:
+        case = ET.Element(
+            "testcase",
+            {"classname": f"devbox.{tool.kind}.{tool.name}", "name": f"{f.path}:{f.line}"},
+        )
+        attrs = {"message": f.summary, "type": f.code or f.severity}
+        failure = ET.SubElement(case, "failure", attrs)
+        where = f"{f.path}:{f.line}" + (f":{f.col}" if f.col is not None else "")
+        failure.text = f"{where}: {f.severity}: {f.summary}\n"
+        cases.append(case)
+    return cases
+
+
+def _writes_junit(name: str) -> bool:
+    """A built-in tool with its own JUnit report: its cases, not findings, stand for it."""
+    builtin = tools.BUILTIN.get(name)
+    return builtin is not None and builtin.junit
+
+
 def _tool_suites(tool: ToolResult) -> list[ET.Element]:
     name = f"{tool.name}[{tool.python}]"
     if tool.junit_xml:
@@ -54,10 +79,10 @@ def _tool_suites(tool: ToolResult) -> list[ET.Element]:
                 suite.set("name", name)
             return suites
     suite = _suite(name)
-    if tool.status is Status.FAILED and tool.name != "pytest":
+    if tool.status is Status.FAILED and not _writes_junit(tool.name):
         found = [_project_relative(f) for f in findings.parse(tool.name, tool.output)]
         if found:
-            suite.extend(findings.junit_cases(tool, found))
+            suite.extend(junit_cases(tool, found))
             return [_finish(suite)]
     case = ET.SubElement(
         suite,

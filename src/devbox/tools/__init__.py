@@ -1,86 +1,33 @@
-"""Built-in tools: what each installs, the command it runs, where its caches go.
+"""Built-in tools: one module each, listed in :data:`BUILTIN`.
 
-One entry per tool in :data:`BUILTIN`; a project adds or overrides tools in
+A tool's module says everything devbox knows about it (a :class:`~devbox.tools.spec.Tool`):
+what it installs, the command it runs, where its caches go, how to read its output, its VS Code
+problem matchers and where a project configures it.  A project adds or overrides tools in
 ``[tool.devbox.tools.NAME]`` (see :mod:`devbox.config`).  Commands run with the project
-mounted at :data:`~devbox.build.contract.WORKDIR` and are executed directly, never through a shell.
+mounted at :data:`~devbox.build.contract.WORKDIR` and are executed directly, never through a
+shell.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
 
 from devbox.build.contract import CACHE
+from devbox.tools import black, flake8, isort, mypy, pylint, pytest, ruff
+from devbox.tools.spec import Kind, Tool
 
-Kind = Literal["lint", "test"]
+__all__ = ["BUILTIN", "COMMON_ENV", "Kind", "Tool"]
 
-
-@dataclass(frozen=True)
-class Tool:
-    name: str
-    kind: Kind
-    command: tuple[str, ...]
-    packages: tuple[str, ...] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
-    #: the tool writes a JUnit XML report (pytest): devbox adds the flags and reads the counts
-    junit: bool = False
-    #: results depend on the interpreter: with several Python versions, run once per version
-    per_python: bool = False
-
-
+#: The registry, in the order devbox proposes and lists tools.
 BUILTIN: dict[str, Tool] = {
-    t.name: t
-    for t in (
-        Tool(
-            "ruff",
-            "lint",
-            ("ruff", "check", "--output-format=concise", "."),
-            ("ruff",),
-            {"RUFF_CACHE_DIR": f"{CACHE}/ruff"},
-        ),
-        Tool(
-            "ruff-format",
-            "lint",
-            ("ruff", "format", "--check", "."),
-            ("ruff",),
-            {"RUFF_CACHE_DIR": f"{CACHE}/ruff"},
-        ),
-        Tool("flake8", "lint", ("flake8", "."), ("flake8",)),
-        Tool(
-            "pylint",
-            "lint",
-            ("pylint", "--recursive=y", "."),
-            ("pylint",),
-            {"PYLINTHOME": f"{CACHE}/pylint"},
-            per_python=True,  # it infers from the running interpreter's standard library
-        ),
-        Tool(
-            "mypy",
-            "lint",
-            ("mypy", "."),
-            ("mypy",),
-            {"MYPY_CACHE_DIR": f"{CACHE}/mypy"},
-            per_python=True,
-        ),
-        Tool(
-            "black",
-            "lint",
-            ("black", "--check", "."),
-            ("black",),
-            {"BLACK_CACHE_DIR": f"{CACHE}/black"},
-        ),
-        Tool("isort", "lint", ("isort", "--check-only", "."), ("isort",)),
-        Tool(
-            "pytest",
-            "test",
-            ("python", "-m", "pytest"),
-            ("pytest",),
-            {"COVERAGE_FILE": f"{CACHE}/coverage"},
-            junit=True,
-            per_python=True,
-        ),
-    )
+    "ruff": ruff.RUFF,
+    "ruff-format": ruff.RUFF_FORMAT,
+    "flake8": flake8.FLAKE8,
+    "pylint": pylint.PYLINT,
+    "mypy": mypy.MYPY,
+    "black": black.BLACK,
+    "isort": isort.ISORT,
+    "pytest": pytest.PYTEST,
 }
 
 #: Environment every tool step gets: bytecode goes to the cache mount, not the tree.

@@ -1,0 +1,163 @@
+"""pytest: one finding per failing test or erroring setup/collection.
+
+A finding is at the last frame of its traceback that is in the project
+(``tests/test_x.py:13: AssertionError`` in the long format, ``tests/test_x.py:13: in test_x``
+in the short one), its message the test's heading and the exception's "E" lines; with
+``--tb=line`` each failure is one ``path:line: message`` line.  pytest also writes a JUnit XML
+report, whose test cases stand for it in devbox's own.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+from devbox.build.contract import CACHE
+from devbox.results.findings import (
+    PATH,
+    PYTEST_SECTION,
+    Finding,
+    clean_path,
+    line_number,
+    lines,
+)
+from devbox.tools.spec import Dir, File, IniSection, Table, Tool, matcher
+
+_HEADING = re.compile(r"^_{3,} (?P<name>.+?) _{3,}$")
+_CAPTURED = re.compile(r"^-+ Captured .* -+$")
+# A traceback entry's location: "path:13: AssertionError" (long), "path:13: in test_x"
+# (short), "path:13: " (an intermediate frame), "path:13: Failed: why" (--tb=line).
+_LOCATION = re.compile(rf"^{PATH}:(?P<line>\d+):(?: (?P<rest>.*))?$")
+# Inside an "E" block: 'File "path", line 3' (a SyntaxError while collecting).
+_PYTHON_FRAME = re.compile(r'^E\s+File "(?P<path>[^"]+)", line (?P<line>\d+)')
+_EXCEPTION = re.compile(r"^((?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?::|$)")
+_COLLECTING = re.compile(r"^ERROR collecting (?P<path>\S+)$")
+
+
+def _sections(text_lines: list[str]) -> list[tuple[str | None, list[str]]]:
+    """The failure reports: (heading, body) from the FAILURES and ERRORS sections."""
+    reports: list[tuple[str | None, list[str]]] = []
+    inside = False
+    for text in text_lines:
+        section = PYTEST_SECTION.match(text)
+        if section is not None:
+            inside = section["name"] in ("FAILURES", "ERRORS")
+            if inside:
+                reports.append((None, []))
+            continue
+        if not inside:
+            continue
+        heading = _HEADING.match(text)
+        if heading is not None:
+            reports.append((heading["name"], []))
+        else:
+            reports[-1][1].append(text)
+    return [(h, body) for h, body in reports if h is not None or body]
+
+
+def _e_block(body: list[str]) -> list[str]:
+    """The last run of "E" lines (the exception that ended the test), dedented."""
+    blocks: list[list[str]] = []
+    previous = False
+    for text in body:
+        is_e = text == "E" or text.startswith("E ")
+        if is_e and not previous:
+            blocks.append([])
+        if is_e:
+            blocks[-1].append(text[1:])
+        previous = is_e
+    if not blocks:
+        return []
+    return [t.rstrip() for t in textwrap.dedent("\n".join(blocks[-1])).strip().splitlines()]
+
+
+def _report(heading: str, body: list[str]) -> Finding | None:
+    for i, text in enumerate(body):
+        if _CAPTURED.match(text):
+            body = body[:i]
+            break
+    candidates: list[tuple[str, int, str]] = []
+    for text in body:
+        m = _LOCATION.match(text) or _PYTHON_FRAME.match(text)
+        if m is not None and not m["path"].startswith("<"):
+            rest = m["rest"] if "rest" in m.groupdict() else None
+            candidates.append((clean_path(m["path"]), line_number(m["line"]), rest or ""))
+    inside = [c for c in candidates if not c[0].startswith("/")]
+    collecting = _COLLECTING.match(heading)
+    if inside:
+        path, line, rest = inside[-1]
+    elif collecting is not None:
+        path, line, rest = clean_path(collecting["path"]), 1, ""
+    elif candidates:
+        path, line, rest = candidates[-1]
+    else:
+        return None
+    error = _e_block(body)
+    code = None
+    last = candidates[-1][2] if candidates else ""
+    for text in (rest, last, *(error[:1] + error[-1:])):
+        exc = _EXCEPTION.match(text)
+        if exc is not None:
+            code = exc[1]
+            break
+    detail = "\n".join(error) if error else (rest or "failed")
+    return Finding(path, line, None, f"{heading}: {detail}", code)
+
+
+def _line_mode(body: list[str]) -> list[Finding]:
+    """``--tb=line``: one "path:line: message" per failure, no headings."""
+    found = []
+    for text in body:
+        m = _LOCATION.match(text)
+        if m is not None and m["rest"]:
+            exc = _EXCEPTION.match(m["rest"])
+            code = exc[1] if exc is not None else None
+            found.append(
+                Finding(clean_path(m["path"]), line_number(m["line"]), None, m["rest"], code)
+            )
+    return found
+
+
+def parse_session(text_lines: list[str]) -> list[Finding]:
+    """The findings of a pytest session's output lines (color codes removed)."""
+    found: list[Finding] = []
+    for heading, body in _sections(text_lines):
+        if heading is None:
+            found.extend(_line_mode(body))
+            continue
+        finding = _report(heading, body)
+        if finding is not None:
+            found.append(finding)
+    return found
+
+
+def parse(output: str) -> list[Finding]:
+    return parse_session(lines(output))
+
+
+#: a failure's location ``file:line: ExceptionType`` (or ``…: Type: why`` with --tb=line)
+REGEXP = r"^([^\s:][^:]*):(\d+): ((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:: .*)?)$"
+MATCHER = matcher("pytest", {"regexp": REGEXP, "file": 1, "line": 2, "message": 3})
+
+#: Directories whose presence means "this project has pytest tests".
+TEST_DIRS = ("tests", "test")
+
+PYTEST = Tool(
+    name="pytest",
+    kind="test",
+    command=("python", "-m", "pytest"),
+    packages=("pytest",),
+    env={"COVERAGE_FILE": f"{CACHE}/coverage"},
+    per_python=True,
+    junit=True,
+    parse=parse,
+    line_formats=(),  # a session is read as a whole: its reports span many lines
+    matchers=(MATCHER,),
+    detect=(
+        Table(("pytest", "ini_options")),
+        File("pytest.ini"),
+        IniSection("tox.ini", "pytest"),
+        IniSection("setup.cfg", "tool:pytest"),
+        *(Dir(name) for name in TEST_DIRS),
+    ),
+)
