@@ -15,9 +15,20 @@ from dataclasses import dataclass
 from importlib import resources
 
 from devbox.build import contract
-from devbox.build.contract import CACHE, ENV_STATUS, OUT, VENV, WORKDIR
+from devbox.build.contract import (
+    CACHE,
+    ENV_STATUS,
+    INSTALL_DIR,
+    OUT,
+    SYSTEM_PACKAGES,
+    TOOL_SPEC,
+    VENV,
+    WORKDIR,
+)
 from devbox.build.plan import EnvPlan, Plan, ToolRun
 
+#: where a tool step's script is mounted (the script does not need to know)
+RUN_SCRIPT = "/devbox/run.py"
 #: The name of devbox's own build context (``--build-context devbox=DIR``).
 CONTEXT_NAME = "devbox"
 SOURCE_STAGE = "source"
@@ -77,9 +88,9 @@ def _tool_stage(plan: Plan, run: ToolRun) -> str:
     mounts = [
         *([] if plan.tool_network else [NO_NETWORK]),
         f"--mount=type=bind,from={SOURCE_STAGE},target={WORKDIR},rw",
-        f"--mount=type=bind,from={CONTEXT_NAME},source=run/devbox_run.py,target=/devbox/run.py",
+        f"--mount=type=bind,from={CONTEXT_NAME},source=run/devbox_run.py,target={RUN_SCRIPT}",
         SECRETS_MODULE,
-        f"--mount=type=bind,from={CONTEXT_NAME},source=tools/{run.name}.json,target=/devbox/tool.json",
+        f"--mount=type=bind,from={CONTEXT_NAME},source=tools/{run.name}.json,target={TOOL_SPEC}",
         f"--mount=type=cache,id=devbox-{plan.project_key}-{run.name}-{run.python},target={CACHE}",
         CA_SECRET,
         ENV_SECRET,
@@ -90,7 +101,7 @@ def _tool_stage(plan: Plan, run: ToolRun) -> str:
         [
             f"FROM deps-{run.python} AS {run.stage}",
             f"ARG {run.rerun_arg}",
-            _run(mounts, f"{VENV}/bin/python /devbox/run.py {run.python}"),
+            _run(mounts, f"{VENV}/bin/python {RUN_SCRIPT} {run.python}"),
         ]
     )
 
@@ -115,11 +126,11 @@ def _env_stage(plan: Plan, env: EnvPlan) -> str:
     deps = _run(
         [
             *offline,
-            f"--mount=type=bind,from={CONTEXT_NAME},source=install,target=/devbox/install",
+            f"--mount=type=bind,from={CONTEXT_NAME},source=install,target={INSTALL_DIR}",
             *_installer_caches(plan),
             *SECRETS,
         ],
-        f"python3 /devbox/install/devbox_install.py deps {env.python}{flag}",
+        f"python3 {INSTALL_DIR}/devbox_install.py deps {env.python}{flag}",
     )
     system = []
     if plan.system_packages:
@@ -132,7 +143,7 @@ def _env_stage(plan: Plan, env: EnvPlan) -> str:
                     *offline,
                     f"--mount=type=bind,from={CONTEXT_NAME},source=install/devbox_install.py,target=/devbox/devbox_install.py",
                     SECRETS_MODULE,
-                    f"--mount=type=bind,from={CONTEXT_NAME},source=install/system-packages.txt,target=/devbox/system-packages.txt",
+                    f"--mount=type=bind,from={CONTEXT_NAME},source=install/system-packages.txt,target={SYSTEM_PACKAGES}",
                     f"--mount=type=cache,id={apt_id}-cache,target=/var/cache/apt,sharing=locked",
                     f"--mount=type=cache,id={apt_id}-lists,target=/var/lib/apt/lists,sharing=locked",
                 ],

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from devbox import tools
+from devbox.build.contract import INSTALL_DIR
 from devbox.config import Config
 from devbox.config.project import ProjectFacts, normalize_name, sdist_version
 from devbox.errors import ConfigError
@@ -26,7 +27,7 @@ ProjectInstall = Literal["metadata", "editable", "none"]
 FALLBACK_VERSION = "0.0.0+devbox"
 
 #: Where the project's requirement files are mounted in the install step.
-REQUIREMENTS_DIR = "/devbox/install/project"
+REQUIREMENTS_DIR = INSTALL_DIR + "/project"
 
 #: Never sent to the engine: VCS data, environments, caches, build outputs.
 DEFAULT_EXCLUDES: tuple[str, ...] = (

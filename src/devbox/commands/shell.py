@@ -13,15 +13,16 @@ from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 
-from devbox.build.contract import ENV_STATUS, WORKDIR
+from devbox.build.contract import ENV_STATUS, FIELD_OK, INSTALL_LOG, STATUS_FILE, WORKDIR
 from devbox.build.plan import EnvPlan, Plan
 from devbox.build.session import Job, Options, prepare
 from devbox.errors import UsageError
 
 #: Checks the install step's record before handing over: a failed install says so and exits 3.
+#: (install.py writes status.json with json.dump's default separators: '"ok": true')
 _GUARD = (
-    f"if ! grep -q '\"ok\": true' {ENV_STATUS}/status.json 2>/dev/null; then "
-    f"cat {ENV_STATUS}/install.log 2>/dev/null; "
+    f"if ! grep -q '\"{FIELD_OK}\": true' {ENV_STATUS}/{STATUS_FILE} 2>/dev/null; then "
+    f"cat {ENV_STATUS}/{INSTALL_LOG} 2>/dev/null; "
     'echo "devbox: the environment could not be built (the installer output is above)" >&2; exit 3; fi; '
     'exec "$@"'
 )

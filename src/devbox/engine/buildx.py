@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from devbox.build import contract
 from devbox.engine import process
 from devbox.engine.builder import DEFAULT_BUILDER, Builder
 from devbox.errors import Interrupted
@@ -64,7 +65,7 @@ def build_argv(
         if env and env.get(var):
             argv += ["--build-arg", f"{var}={env[var]}"]
     if ca_bundle:
-        argv += ["--secret", f"id=devbox-ca,src={ca_bundle}"]
+        argv += ["--secret", f"id={contract.CA_ID},src={ca_bundle}"]
     for sid, path in sorted((secrets or {}).items()):
         argv += ["--secret", f"id={sid},src={path}"]
     argv.append(str(context))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import time
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from devbox.build.contract import WORKDIR
+from devbox.build.contract import UV_VENV, VENV, WORKDIR
 from devbox.build.plan import ToolRun
 from devbox.fsutil import atomic_write
 from devbox.results.model import RunResult, Status, ToolResult
@@ -34,10 +35,11 @@ _STYLES = {
 # A container path: /src or /src/... not preceded by a path character.
 _CONTAINER_PATH = re.compile(r"(?<![\w.~/-])" + re.escape(WORKDIR) + r"(/[^\s:'\"(),]*)?(?![\w.-])")
 # Installed packages exist only in the image: not clickable host paths, say so.
+_VENVS = "(?:" + re.escape(VENV) + "|" + re.escape(UV_VENV) + ")"
 _IMAGE_PATHS = (
-    (re.compile(r"/opt/devbox/(?:venv|uv)/lib/python\d+\.\d+/site-packages/"), "<devbox venv>/"),
-    (re.compile(r"/opt/devbox/venv/"), "<devbox venv>/"),
-    (re.compile(r"/opt/devbox/"), "<devbox>/"),
+    (re.compile(_VENVS + r"/lib/python\d+\.\d+/site-packages/"), "<devbox venv>/"),
+    (re.compile(re.escape(VENV) + "/"), "<devbox venv>/"),
+    (re.compile(re.escape(posixpath.dirname(VENV)) + "/"), "<devbox>/"),
 )
 # "path/to/file.py:12" at the start of a line (ruff, flake8, mypy, pylint style).
 _LEADING_PATH = re.compile(r"^([\w.][\w./-]*):(\d+)", re.MULTILINE)
