@@ -11,10 +11,8 @@ from pathlib import Path
 import dockerfile as buildkit_parser
 import pytest
 
-from devbox import config
 from devbox.build.dockerfile import render
-from devbox.build.plan import make_plan
-from devbox.config.project import inspect_project, read_pyproject
+from helpers import plan_for
 
 GOLDEN = Path(__file__).parents[2] / "dockerfiles"
 CONFIGS = sorted(p.name for p in GOLDEN.iterdir() if (p / "pyproject.toml").is_file())
@@ -22,11 +20,7 @@ KEY = "0123456789ab"
 
 
 def rendered_for(name: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    root = GOLDEN / name
-    pyproject = read_pyproject(root)
-    facts = inspect_project(root, pyproject)
-    cfg = config.load(pyproject, path=root / "pyproject.toml", env=env or {}, facts=facts)
-    plan = dataclasses.replace(make_plan(cfg, facts, "check", virtualenvs=[]), project_key=KEY)
+    plan = dataclasses.replace(plan_for(GOLDEN / name, env=env, virtualenvs=[]), project_key=KEY)
     return plan, render(plan)
 
 

@@ -18,11 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devbox import config
 from devbox.build.dockerfile import render
 from devbox.build.plan import make_plan
-from devbox.config.project import inspect_project
 from devbox.errors import ConfigError
+from helpers import load_project, make_project
 
 CASES: Counter[str] = Counter()
 
@@ -71,9 +70,7 @@ KEYS_AS_LISTS = [
 
 
 def project(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
-    root = tmp_path / "proj"
-    root.mkdir(exist_ok=True)
-    (root / "requirements.txt").write_text("attrs\n")
+    root = make_project(tmp_path / "proj", files={"requirements.txt": "attrs\n"})
     pyproject = {
         "project": {"name": "p", "version": "1", "optional-dependencies": {"test": ["x"]}},
         "dependency-groups": {"dev": ["y"]},
@@ -83,9 +80,8 @@ def project(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
 
 def check(table: dict[str, Any], root: Path, pyproject: dict[str, Any], key: str) -> None:
     data = {**pyproject, "tool": {"devbox": table}}
-    facts = inspect_project(root, data)
     try:
-        cfg = config.load(data, path=root / "pyproject.toml", env={}, facts=facts)
+        cfg, facts = load_project(root, data)
     except ConfigError as exc:
         assert repr(key) in exc.message or key in exc.message, (key, exc.message)
         CASES["rejected"] += 1

@@ -22,8 +22,14 @@ from devbox.build import secrets as credentials
 from devbox.build.dockerfile import DIGEST_LABEL, base_arg, deps_digest, render
 from devbox.build.plan import make_plan, redact_url
 from devbox.commands import run as runner
-from devbox.config.project import inspect_project
 from devbox.errors import BuildFailed, ConfigError
+from helpers import (
+    MINIMAL_PROJECT,
+    devbox_pyproject,
+    load_config,
+    make_project,
+    plan_for,
+)
 
 # --- builders: a docker context or a buildx builder instance ------------------------------
 
@@ -131,8 +137,7 @@ def test_build_argv_labels_push_cache_and_secret_files() -> None:
 def load(
     tmp_path: Path, table: dict[str, Any] | None = None, env: dict[str, str] | None = None
 ) -> config.Config:
-    pyproject = {"project": {"name": "p", "version": "1"}, "tool": {"devbox": table or {}}}
-    return config.load(pyproject, path=tmp_path / "pyproject.toml", env=env or {})
+    return load_config(tmp_path, devbox_pyproject(table), env=env, facts=False)
 
 
 def test_index_urls_default_to_the_installers_variables(tmp_path: Path) -> None:
@@ -203,9 +208,8 @@ def test_secrets_files_values_and_mask(tmp_path: Path) -> None:
 def test_urls_are_redacted_in_the_install_spec(tmp_path: Path) -> None:
     assert redact_url("https://u:p@h.example:8443/simple") == "https://***@h.example:8443/simple"
     assert redact_url("https://h.example/simple") == "https://h.example/simple"
-    cfg = load(tmp_path, {"index-url": "https://u:s3cret@h.example/simple"})
-    facts = inspect_project(tmp_path, {"project": {"name": "p", "version": "1"}})
-    plan = make_plan(cfg, facts, "test", virtualenvs=[])
+    table = {"index-url": "https://u:s3cret@h.example/simple"}
+    plan = plan_for(tmp_path, "test", pyproject=devbox_pyproject(table), virtualenvs=[])
     out = render(plan)
     assert all("s3cret" not in text for text in (out.dockerfile, *out.context.values()))
     assert json.loads(out.context["install/install.json"])["indexes"] == [
@@ -236,20 +240,16 @@ def test_the_step_scripts_mask_secrets(tmp_path: Path, monkeypatch: pytest.Monke
 # --- the Dockerfile: network, offline, pre-built bases ---------------------------------------
 
 
-def plan_for(
+def table_plan(
     tmp_path: Path,
     table: dict[str, Any],
     command: str = "check",
     offline: bool = False,
     deps: tuple[str, ...] = (),
 ) -> Any:
-    pyproject = {
-        "project": {"name": "p", "version": "1", "dependencies": list(deps)},
-        "tool": {"devbox": table},
-    }
-    facts = inspect_project(tmp_path, pyproject)
-    cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env={}, facts=facts)
-    return make_plan(cfg, facts, command, virtualenvs=[], offline=offline)  # type: ignore[arg-type]
+    project = {**MINIMAL_PROJECT, "dependencies": list(deps)}
+    pyproject = devbox_pyproject(table, project=project)
+    return plan_for(tmp_path, command, pyproject=pyproject, virtualenvs=[], offline=offline)
 
 
 def runs_of(plan: Any) -> list[Any]:
@@ -257,16 +257,16 @@ def runs_of(plan: Any) -> list[Any]:
 
 
 def test_network_false_cuts_only_the_tool_steps(tmp_path: Path) -> None:
-    plan = plan_for(tmp_path, {"network": False})
+    plan = table_plan(tmp_path, {"network": False})
     runs = runs_of(plan)
     installs, tools = runs[:2], runs[2:]
     assert all("--network=none" in r.flags for r in tools) and tools
     assert not any("--network=none" in r.flags for r in installs)
-    assert "--network=none" not in "".join(str(r.flags) for r in runs_of(plan_for(tmp_path, {})))
+    assert "--network=none" not in "".join(str(r.flags) for r in runs_of(table_plan(tmp_path, {})))
 
 
 def test_offline_cuts_every_step_and_tells_the_installer(tmp_path: Path) -> None:
-    runs = runs_of(plan_for(tmp_path, {}, offline=True))
+    runs = runs_of(table_plan(tmp_path, {}, offline=True))
     assert all("--network=none" in r.flags for r in runs)
     assert runs[0].value[0].endswith("bootstrap uv --offline")
     assert runs[1].value[0].endswith("deps 3.12 --offline")
@@ -276,7 +276,7 @@ def test_the_deps_digest_follows_the_dependencies_not_the_credentials(tmp_path: 
     def digest(
         table: dict[str, Any], deps: tuple[str, ...] = ("attrs",), command: str = "check"
     ) -> str:
-        plan = plan_for(tmp_path, table, command, deps=deps)
+        plan = table_plan(tmp_path, table, command, deps=deps)
         return deps_digest(plan, render(plan), plan.environments[0])
 
     base = digest({})
@@ -292,7 +292,7 @@ def test_the_deps_digest_follows_the_dependencies_not_the_credentials(tmp_path: 
 
 
 def test_a_base_ref_replaces_the_dependency_stage_through_its_build_arg(tmp_path: Path) -> None:
-    plan = plan_for(tmp_path, {"python": ["3.11", "3.13"]})
+    plan = table_plan(tmp_path, {"python": ["3.11", "3.13"]})
     commands = buildkit_parser.parse_string(render(plan).dockerfile)
     assert [base_arg(e) for e in plan.environments] == [
         "build_base_image_3_11",
@@ -313,11 +313,11 @@ def test_a_base_ref_replaces_the_dependency_stage_through_its_build_arg(tmp_path
 
 @pytest.fixture
 def project_with_deps(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text(
+    return make_project(
+        tmp_path,
         '[project]\nname = "p"\nversion = "1"\ndependencies = ["attrs"]\n'
-        '[tool.devbox]\npython = "3.12"\nbase-ref = "reg:5000/deps:{python}"\n'
+        '[tool.devbox]\npython = "3.12"\nbase-ref = "reg:5000/deps:{python}"\n',
     )
-    return tmp_path
 
 
 def bases_for(
@@ -334,9 +334,7 @@ def bases_for(
     if labels is not None:
         fake.answers["docker image inspect"] = (0, json.dumps(labels))
     console = Console(record=True, width=300)
-    bases = runner.resolve_bases(
-        cfg, facts, plan, engine.Docker({}), console, strict=strict
-    )
+    bases = runner.resolve_bases(cfg, facts, plan, engine.Docker({}), console, strict=strict)
     return bases, console.export_text()
 
 
