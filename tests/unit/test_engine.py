@@ -95,7 +95,12 @@ def test_probe_reports_missing_buildx(fake_engine: dict[str, Any]) -> None:
 
 
 def test_missing_docker_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", "/nonexistent")
+    def not_found(argv: list[str], **kw: Any) -> None:
+        raise FileNotFoundError(2, "No such file or directory", argv[0])
+
+    # what subprocess does when PATH has no docker (unit tests never run docker itself)
+    monkeypatch.setattr(engine.process.subprocess, "run", not_found)
+    monkeypatch.setattr(engine.health.shutil, "which", lambda name: None)
     with pytest.raises(EngineUnavailable, match="'docker' was not found on PATH"):
         engine.probe({})
 
