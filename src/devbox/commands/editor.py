@@ -1,9 +1,9 @@
 """``devbox editor vscode``: VS Code tasks (``.vscode/tasks.json``) that run devbox.
 
-The problem matchers for what each built-in tool prints live here; the tasks.json model and
-its byte-preserving merge into an existing file are :mod:`devbox.edit.vscode`'s, given these
-matchers as data.  :func:`devbox_tasks`, :func:`vscode_tasks` and :func:`write_vscode` take
-tools by name (a built-in tool's kind is known) or as (name, "lint" | "test") pairs.
+Which problem matchers each task gets is decided here, from the built-in tools' own
+(``Tool.matchers``); the tasks.json model and its byte-preserving merge into an existing file
+are :mod:`devbox.edit.vscode`'s, given these matchers as data.  :func:`devbox_tasks`,
+:func:`vscode_tasks` and :func:`write_vscode` take tools by name (a built-in tool's kind is known) or as (name, "lint" | "test") pairs.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from typing import Any
 from devbox import tools as builtin_tools
 from devbox.edit import vscode
 from devbox.edit.vscode import PREFIX, TASKS_FILE, Matchers
+from devbox.tools import isort, mypy, pytest, ruff
+from devbox.tools import spec as tool_spec
+from devbox.tools.spec import Matcher
 
 __all__ = [
     "FILE_LOCATION",
@@ -37,91 +40,47 @@ __all__ = [
     "write_vscode",
 ]
 
-# Problem-matcher regular expressions: JavaScript syntax (VS Code), kept to the subset that
-# Python's ``re`` reads the same way with ``re.ASCII``.  Paths are devbox's host paths,
-# relative to the directory devbox ran in (the workspace folder).
-
-#: ruff (concise), flake8, pylint: ``file:line:col: [CODE[:]] message``; mypy's lines excluded.
-#: (pylint counts columns from 0, which a regex cannot correct: VS Code marks one to the left.)
-LINT_REGEXP = (
-    r"^([^\s:][^:]*):(\d+):(\d+): (?!(?:error|warning|note): )"
-    r"(?:([A-Z]+[0-9]+):? (?:\[\*\] )?)?(.*)$"
-)
-#: mypy: ``file:line[:col[:endline:endcol]]: error|warning|note: message  [code]``
-MYPY_REGEXP = (
-    r"^([^\s:][^:]*):(\d+)(?::(\d+))?(?::\d+:\d+)?: (error|warning|note): "
-    r"(.*?)(?:  \[([a-z0-9-]+)\])?$"
-)
-#: pytest: a failure's location ``file:line: ExceptionType`` (or ``…: Type: why`` with --tb=line)
-PYTEST_REGEXP = r"^([^\s:][^:]*):(\d+): ((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:: .*)?)$"
-#: ruff's full format (``ruff format --check``): a header line, then `` --> file:line:col``
-RUFF_FULL_HEADER_REGEXP = r"^([A-Z]+[0-9]+|[a-z][a-z0-9]*(?:-[a-z0-9]+)*):? (?:\[\*\] )?(.*)$"
-RUFF_FULL_LOCATION_REGEXP = r"^ *--> ([^\s:][^:]*):(\d+):(\d+)$"
-#: black and older ruff-format: ``would reformat file`` / ``Would reformat: file``
-REFORMAT_REGEXP = r"^(would reformat|Would reformat:) (.+)$"
-#: isort: ``ERROR: file Imports are incorrectly sorted and/or formatted.``
-ISORT_REGEXP = r"^ERROR: (.+?) (Imports are incorrectly sorted.*)$"
-
-FILE_LOCATION = ["relative", "${workspaceFolder}"]
+# The problem matchers are the tools' (``Tool.matchers``, :mod:`devbox.tools`); their regular
+# expressions are re-exported here under the names they have always had.
+LINT_REGEXP = tool_spec.LINT_REGEXP
+MYPY_REGEXP = mypy.REGEXP
+PYTEST_REGEXP = pytest.REGEXP
+RUFF_FULL_HEADER_REGEXP = ruff.FULL_HEADER_REGEXP
+RUFF_FULL_LOCATION_REGEXP = ruff.FULL_LOCATION_REGEXP
+REFORMAT_REGEXP = tool_spec.REFORMAT_REGEXP
+ISORT_REGEXP = isort.REGEXP
+FILE_LOCATION = tool_spec.FILE_LOCATION
 
 
-def _matcher(owner: str, pattern: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "owner": f"devbox-{owner}",
-        "source": "devbox",
-        "fileLocation": list(FILE_LOCATION),
-        "severity": "error",
-        "pattern": pattern,
-    }
+def _union(*groups: Sequence[Matcher]) -> tuple[Matcher, ...]:
+    """The matchers of ``groups``, each once, in order."""
+    union: list[Matcher] = []
+    for group in groups:
+        union += [m for m in group if m not in union]
+    return tuple(union)
 
 
-LINT_MATCHER = _matcher(
-    "lint", {"regexp": LINT_REGEXP, "file": 1, "line": 2, "column": 3, "code": 4, "message": 5}
-)
-MYPY_MATCHER = _matcher(
-    "mypy",
-    {
-        "regexp": MYPY_REGEXP,
-        "file": 1,
-        "line": 2,
-        "column": 3,
-        "severity": 4,
-        "message": 5,
-        "code": 6,
-    },
-)
-RUFF_FULL_MATCHER = _matcher(
-    "ruff",
-    [
-        {"regexp": RUFF_FULL_HEADER_REGEXP, "code": 1, "message": 2},
-        {"regexp": RUFF_FULL_LOCATION_REGEXP, "file": 1, "line": 2, "column": 3},
-    ],
-)
-REFORMAT_MATCHER = _matcher(
-    "format", {"regexp": REFORMAT_REGEXP, "kind": "file", "file": 2, "message": 1}
-)
-ISORT_MATCHER = _matcher("isort", {"regexp": ISORT_REGEXP, "kind": "file", "file": 1, "message": 2})
-PYTEST_MATCHER = _matcher("pytest", {"regexp": PYTEST_REGEXP, "file": 1, "line": 2, "message": 3})
+def _of_kind(kind: str) -> list[tuple[Matcher, ...]]:
+    return [t.matchers for t in builtin_tools.BUILTIN.values() if t.kind == kind]
 
-#: What ``devbox lint`` (and a linter devbox does not know) gets: every linter's format.
-LINT_MATCHERS: tuple[dict[str, Any], ...] = (
-    LINT_MATCHER,
-    MYPY_MATCHER,
-    RUFF_FULL_MATCHER,
-    REFORMAT_MATCHER,
-    ISORT_MATCHER,
+
+#: What ``devbox lint`` (and a linter devbox does not know) gets: every built-in linter's
+#: matchers.  Their order is written into tasks.json, so the ones it has always had come first
+#: (an existing file stays as it is); a new tool's are added after them.
+LINT_MATCHERS: tuple[Matcher, ...] = _union(
+    (
+        tool_spec.LINT_MATCHER,
+        mypy.MATCHER,
+        ruff.FULL_MATCHER,
+        tool_spec.REFORMAT_MATCHER,
+        isort.MATCHER,
+    ),
+    *_of_kind("lint"),
 )
-TEST_MATCHERS: tuple[dict[str, Any], ...] = (PYTEST_MATCHER,)
+TEST_MATCHERS: tuple[Matcher, ...] = _union(*_of_kind("test"))
 #: A built-in tool's own task gets only the matchers for what that tool prints.
-TOOL_MATCHERS: dict[str, tuple[dict[str, Any], ...]] = {
-    "ruff": (LINT_MATCHER, RUFF_FULL_MATCHER),
-    "ruff-format": (REFORMAT_MATCHER, RUFF_FULL_MATCHER),
-    "flake8": (LINT_MATCHER,),
-    "pylint": (LINT_MATCHER,),
-    "mypy": (MYPY_MATCHER,),
-    "black": (REFORMAT_MATCHER,),
-    "isort": (ISORT_MATCHER,),
-    "pytest": (PYTEST_MATCHER,),
+TOOL_MATCHERS: dict[str, tuple[Matcher, ...]] = {
+    name: t.matchers for name, t in builtin_tools.BUILTIN.items()
 }
 
 #: What :mod:`devbox.edit.vscode` gives each task.
