@@ -13,7 +13,7 @@ from __future__ import annotations
 import configparser
 import re
 import textwrap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,13 +33,12 @@ from devbox.config.project import (
 from devbox.edit.pyproject import insert_table
 from devbox.errors import ConfigError
 from devbox.fsutil import atomic_write
+from devbox.tools import spec as tool_spec
 
 __all__ = ["InitResult", "init", "propose"]
 
 #: Names of extras, dependency groups and requirement files that hold test/dev dependencies.
 TEST_NAMES = frozenset({"test", "tests", "testing", "dev", "devel", "develop", "development"})
-#: Directories whose presence means "this project has pytest tests".
-TEST_DIRS = ("tests", "test")
 _COMMENT_WIDTH = 96
 
 
@@ -123,115 +122,18 @@ class _Found:
         return [n for n, t in tools.BUILTIN.items() if t.kind == kind and n in self.where]
 
 
-@dataclass
-class _Search:
-    """Where tools' configuration is looked for, and what was found so far."""
-
-    root: Path
-    #: pyproject.toml's [tool] table
-    tool: Mapping[str, Any]
-    #: "setup.cfg" and "tox.ini", parsed (None when absent or unreadable)
-    ini: Mapping[str, configparser.ConfigParser | None]
-    found: _Found
-
-    def table(self, name: str, *keys: str) -> dict[str, Any] | None:
-        """``[tool.KEYS]``, noted as ``name``'s configuration when present."""
-        table = _table(self.tool, *keys)
-        if table is not None:
-            self.found.add(name, f"[tool.{'.'.join(keys)}]")
-        return table
-
-    def files(self, name: str, *files: str) -> None:
-        for file in files:
-            if (self.root / file).is_file():
-                self.found.add(name, file)
-
-    def section(self, name: str, file: str, section: str) -> None:
-        ini = self.ini[file]
-        if ini is not None and ini.has_section(section):
-            self.found.add(name, f"{file} [{section}]")
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file's data, or nothing when it cannot be read."""
-    try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
-    return data
-
-
-def _find_ruff(s: _Search) -> None:
-    ruff = s.table("ruff", "ruff")
-    if ruff is not None and "format" in ruff:
-        s.found.add("ruff-format", "[tool.ruff.format]")
-    for name in ("ruff.toml", ".ruff.toml"):
-        if (s.root / name).is_file():
-            s.found.add("ruff", name)
-            if isinstance(_read_toml(s.root / name).get("format"), dict):
-                s.found.add("ruff-format", f"[format] in {name}")
-
-
-def _find_flake8(s: _Search) -> None:
-    s.section("flake8", "tox.ini", "flake8")
-    s.section("flake8", "setup.cfg", "flake8")
-    s.files("flake8", ".flake8")
-
-
-def _find_pylint(s: _Search) -> None:
-    if any(k == "pylint" or k.startswith("pylint") for k in s.tool):
-        s.found.add("pylint", "[tool.pylint]")
-    s.files("pylint", ".pylintrc", "pylintrc")
-
-
-def _find_mypy(s: _Search) -> None:
-    s.table("mypy", "mypy")
-    s.files("mypy", "mypy.ini", ".mypy.ini")
-    s.section("mypy", "setup.cfg", "mypy")
-
-
-def _find_black(s: _Search) -> None:
-    s.table("black", "black")
-
-
-def _find_isort(s: _Search) -> None:
-    s.table("isort", "isort")
-    s.files("isort", ".isort.cfg")
-    s.section("isort", "setup.cfg", "isort")
-
-
-def _find_pytest(s: _Search) -> None:
-    s.table("pytest", "pytest", "ini_options")
-    s.files("pytest", "pytest.ini")
-    s.section("pytest", "tox.ini", "pytest")
-    s.section("pytest", "setup.cfg", "tool:pytest")
-    for name in TEST_DIRS:
-        if (s.root / name).is_dir():
-            s.found.add("pytest", f"a {name}/ directory")
-
-
-#: One step per built-in tool: where its configuration can be.
-_FINDERS: tuple[Callable[[_Search], None], ...] = (
-    _find_ruff,
-    _find_flake8,
-    _find_pylint,
-    _find_mypy,
-    _find_black,
-    _find_isort,
-    _find_pytest,
-)
-
-
 def _tool_config_files(root: Path, pyproject: Mapping[str, Any], notes: list[str]) -> _Found:
-    """Which built-in tools the project configures, and where (for the comments)."""
-    setup_cfg = _read_ini(root / "setup.cfg", notes)
-    tox_ini = _read_ini(root / "tox.ini", notes)
-    found = _Found(tox=tox_ini)
-    search = _Search(
-        root, _table(pyproject, "tool") or {}, {"setup.cfg": setup_cfg, "tox.ini": tox_ini}, found
-    )
-    for find in _FINDERS:
-        find(search)
+    """Which built-in tools the project configures, and where (for the comments).
+
+    Each tool's clues (``Tool.detect``) are looked for in what is read here, once for all.
+    """
+    ini = {name: _read_ini(root / name, notes) for name in tool_spec.INI_FILES}
+    project = tool_spec.Project(root, _table(pyproject, "tool") or {}, ini)
+    found = _Found(tox=ini["tox.ini"])
+    for name, tool in tools.BUILTIN.items():
+        for clue in tool.detect:
+            if clue.found(project):
+                found.add(name, clue.where)
     return found
 
 
