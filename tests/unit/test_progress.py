@@ -10,15 +10,11 @@ from typing import Any
 
 import pytest
 
-from devbox.build.plan import ToolRun
 from devbox.results.progress import LOG_LIMIT, BuildProgress, Vertex
+from helpers import tool_run
 
 #: recorded before the Python matrix: stages are "tool-ruff" and "test-base" there
 SAMPLE = Path(__file__).parent.parent / "data" / "rawjson-sample.txt"
-
-
-def tool_run(name: str, python: str = "3.11") -> ToolRun:
-    return ToolRun(name, "lint", python, (name,), {}, junit=False)
 
 
 def run_step(stage: str, python: str = "3.11") -> str:

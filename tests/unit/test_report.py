@@ -20,9 +20,10 @@ from devbox.report.console import (
     rewrite_paths,
     write_json,
 )
-from devbox.results.model import Environment, RunResult, Status, ToolResult
+from devbox.results.model import Environment, RunResult, Status
 from devbox.results.model import TestCounts as Counts  # not collected as a test class
 from devbox.results.progress import ToolProgress
+from helpers import make_project, tool_result, tool_run
 
 
 def console() -> tuple[Console, io.StringIO]:
@@ -30,48 +31,9 @@ def console() -> tuple[Console, io.StringIO]:
     return Console(file=buf, force_terminal=False, width=100), buf
 
 
-def tool_run(name: str, *, junit: bool = False, python: str = "3.11") -> ToolRun:
-    return ToolRun(
-        name=name,
-        kind="test" if junit else "lint",
-        python=python,
-        command=(name,),
-        env={},
-        junit=junit,
-    )
-
-
-def result(
-    name: str,
-    status: Status,
-    *,
-    output: str = "",
-    tests: Counts | None = None,
-    cached: bool = False,
-    exit_code: int | None = None,
-    duration_s: float = 1.25,
-    python: str = "3.11",
-) -> ToolResult:
-    return ToolResult(
-        name=name,
-        kind="test" if tests is not None else "lint",
-        python=python,
-        status=status,
-        exit_code=(0 if status is Status.PASSED else 1) if exit_code is None else exit_code,
-        duration_s=duration_s,
-        cached=cached,
-        output=output,
-        tests=tests,
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pkg" / "mod.py").write_text("x = 1\n", encoding="utf-8")
-    (root / "sub").mkdir()
-    return root
+    return make_project(tmp_path / "proj", files={"pkg/mod.py": "x = 1\n", "sub/": ""})
 
 
 # --- rewrite_paths -------------------------------------------------------------------------
@@ -299,9 +261,11 @@ def test_print_failures_only_failed_tools_with_rewritten_output(project: Path) -
     con, buf = console()
     run = RunResult(
         (
-            result("ruff", Status.FAILED, output="/src/pkg/mod.py:3:1: F401 unused\n"),
-            result("ruff-format", Status.PASSED, output="UNIQUE-PASSED-OUTPUT\n"),
-            result("mypy", Status.FAILED, exit_code=2, output="pkg/mod.py:7: error: bad [x]\n"),
+            tool_result("ruff", Status.FAILED, output="/src/pkg/mod.py:3:1: F401 unused\n"),
+            tool_result("ruff-format", Status.PASSED, output="UNIQUE-PASSED-OUTPUT\n"),
+            tool_result(
+                "mypy", Status.FAILED, exit_code=2, output="pkg/mod.py:7: error: bad [x]\n"
+            ),
         )
     )
     print_failures(con, run, project, project / "sub")
@@ -320,11 +284,13 @@ def test_print_failures_grouped_by_python_version(project: Path) -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("ruff", Status.FAILED, output="RUFF-OUT\n", python="3.11"),
-            result("pytest", Status.FAILED, output="PYTEST-311-OUT\n", python="3.11"),
-            result("pytest", Status.PASSED, output="PASSED-312-OUT\n", python="3.12"),
-            result("mypy", Status.FAILED, exit_code=2, output="MYPY-313-OUT\n", python="3.13"),
-            result("pytest", Status.FAILED, exit_code=3, output="PYTEST-313-OUT\n", python="3.13"),
+            tool_result("ruff", Status.FAILED, output="RUFF-OUT\n", python="3.11"),
+            tool_result("pytest", Status.FAILED, output="PYTEST-311-OUT\n", python="3.11"),
+            tool_result("pytest", Status.PASSED, output="PASSED-312-OUT\n", python="3.12"),
+            tool_result("mypy", Status.FAILED, exit_code=2, output="MYPY-313-OUT\n", python="3.13"),
+            tool_result(
+                "pytest", Status.FAILED, exit_code=3, output="PYTEST-313-OUT\n", python="3.13"
+            ),
         )
     )
     print_failures(con, run, project, project)
@@ -354,7 +320,7 @@ def test_print_failures_grouped_by_python_version(project: Path) -> None:
 
 def test_print_failures_one_version_has_no_header(project: Path) -> None:
     con, buf = console()
-    run = RunResult((result("ruff", Status.FAILED, output="RUFF-OUT\n", python="3.12"),))
+    run = RunResult((tool_result("ruff", Status.FAILED, output="RUFF-OUT\n", python="3.12"),))
     print_failures(con, run, project, project)
     out = buf.getvalue()
     assert "ruff failed (exit code 1, Python 3.12)" in out
@@ -367,8 +333,8 @@ def test_print_failures_skips_environment_errors(project: Path) -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("pytest", Status.FAILED, output="REAL-FAILURE\n", python="3.11"),
-            result("pytest", Status.ERROR, exit_code=-1, output="ERROR-OUT\n", python="3.13"),
+            tool_result("pytest", Status.FAILED, output="REAL-FAILURE\n", python="3.11"),
+            tool_result("pytest", Status.ERROR, exit_code=-1, output="ERROR-OUT\n", python="3.13"),
         ),
         environments=(
             Environment("3.11", "python:3.11", cached=True),
@@ -385,7 +351,7 @@ def test_print_failures_skips_environment_errors(project: Path) -> None:
 
 def test_print_failures_nothing_when_only_environment_errors(project: Path) -> None:
     con, buf = console()
-    run = RunResult((result("pytest", Status.ERROR, output="ERROR-OUT\n", python="3.13"),))
+    run = RunResult((tool_result("pytest", Status.ERROR, output="ERROR-OUT\n", python="3.13"),))
     print_failures(con, run, project, project)
     assert buf.getvalue() == ""
 
@@ -415,7 +381,9 @@ def test_print_environment_error_without_detail() -> None:
 
 def test_print_failures_nothing_when_all_passed(project: Path) -> None:
     con, buf = console()
-    print_failures(con, RunResult((result("ruff", Status.PASSED, output="x\n"),)), project, project)
+    print_failures(
+        con, RunResult((tool_result("ruff", Status.PASSED, output="x\n"),)), project, project
+    )
     assert buf.getvalue() == ""
 
 
@@ -423,8 +391,8 @@ def test_print_outputs_every_tool(project: Path) -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("ruff", Status.PASSED, output="All checks passed!\n"),
-            result("pytest", Status.FAILED, output="/src/pkg/mod.py:1: boom\n"),
+            tool_result("ruff", Status.PASSED, output="All checks passed!\n"),
+            tool_result("pytest", Status.FAILED, output="/src/pkg/mod.py:1: boom\n"),
         )
     )
     print_outputs(con, run, project, project)
@@ -440,8 +408,8 @@ def test_print_outputs_names_each_version_and_errors(project: Path) -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("pytest", Status.PASSED, output="OUT-311\n", python="3.11"),
-            result("pytest", Status.ERROR, exit_code=-1, python="3.13"),
+            tool_result("pytest", Status.PASSED, output="OUT-311\n", python="3.11"),
+            tool_result("pytest", Status.ERROR, exit_code=-1, python="3.13"),
         )
     )
     print_outputs(con, run, project, project)
@@ -456,14 +424,14 @@ def test_print_summary_failed() -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("ruff", Status.PASSED, cached=True, duration_s=0.42),
-            result(
+            tool_result("ruff", Status.PASSED, cached=True, duration_s=0.42),
+            tool_result(
                 "pytest",
                 Status.FAILED,
                 tests=Counts(passed=5, failed=1, skipped=2, errors=3),
                 duration_s=12.34,
             ),
-            result("mypy", Status.FAILED, cached=True),
+            tool_result("mypy", Status.FAILED, cached=True),
         )
     )
     print_summary(con, run)
@@ -491,8 +459,10 @@ def test_print_summary_all_passed() -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("ruff", Status.PASSED),
-            result("pytest", Status.PASSED, tests=Counts(passed=9, failed=0, skipped=0, errors=0)),
+            tool_result("ruff", Status.PASSED),
+            tool_result(
+                "pytest", Status.PASSED, tests=Counts(passed=9, failed=0, skipped=0, errors=0)
+            ),
         )
     )
     print_summary(con, run)
@@ -506,10 +476,10 @@ def test_print_summary_matrix_names_failed_versions() -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("ruff", Status.PASSED, python="3.11"),
-            result("pytest", Status.FAILED, python="3.11"),
-            result("pytest", Status.PASSED, python="3.13"),
-            result("mypy", Status.FAILED, python="3.13"),
+            tool_result("ruff", Status.PASSED, python="3.11"),
+            tool_result("pytest", Status.FAILED, python="3.11"),
+            tool_result("pytest", Status.PASSED, python="3.13"),
+            tool_result("mypy", Status.FAILED, python="3.13"),
         ),
         environments=(
             Environment("3.11", "python:3.11", cached=True),
@@ -528,8 +498,8 @@ def test_print_summary_matrix_all_passed() -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("pytest", Status.PASSED, python="3.11"),
-            result("pytest", Status.PASSED, python="3.13"),
+            tool_result("pytest", Status.PASSED, python="3.11"),
+            tool_result("pytest", Status.PASSED, python="3.13"),
         )
     )
     print_summary(con, run)
@@ -540,8 +510,8 @@ def test_print_summary_environment_errors() -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("pytest", Status.FAILED, python="3.11"),
-            result("pytest", Status.ERROR, exit_code=-1, duration_s=0.0, python="3.13"),
+            tool_result("pytest", Status.FAILED, python="3.11"),
+            tool_result("pytest", Status.ERROR, exit_code=-1, duration_s=0.0, python="3.13"),
         ),
         environments=(
             Environment("3.11", "python:3.11", cached=True),
@@ -565,8 +535,8 @@ def test_print_summary_every_tool_an_environment_error() -> None:
     con, buf = console()
     run = RunResult(
         (
-            result("ruff", Status.ERROR, exit_code=-1, python="3.11"),
-            result("pytest", Status.ERROR, exit_code=-1, python="3.11"),
+            tool_result("ruff", Status.ERROR, exit_code=-1, python="3.11"),
+            tool_result("pytest", Status.ERROR, exit_code=-1, python="3.11"),
         ),
         environments=(Environment("3.11", "python:3.11", cached=False, ok=False, error="x"),),
     )
@@ -580,7 +550,7 @@ def test_print_summary_environment_errors_only() -> None:
     """A version left out (its base image is missing) has no tools; the others passed."""
     con, buf = console()
     run = RunResult(
-        (result("ruff", Status.PASSED, python="3.11"),),
+        (tool_result("ruff", Status.PASSED, python="3.11"),),
         environments=(
             Environment("3.11", "python:3.11", cached=True),
             Environment("3.12", "python:3.12", cached=False, ok=False, error="missing"),
@@ -601,8 +571,10 @@ def test_print_summary_environment_errors_only() -> None:
 def test_write_json(tmp_path: Path) -> None:
     run = RunResult(
         (
-            result("ruff", Status.PASSED, cached=True),
-            result("pytest", Status.FAILED, tests=Counts(passed=1, failed=1, skipped=0, errors=0)),
+            tool_result("ruff", Status.PASSED, cached=True),
+            tool_result(
+                "pytest", Status.FAILED, tests=Counts(passed=1, failed=1, skipped=0, errors=0)
+            ),
         )
     )
     path = tmp_path / "reports" / "nested" / "devbox.json"
@@ -615,7 +587,7 @@ def test_write_json(tmp_path: Path) -> None:
     assert [t["name"] for t in data["tools"]] == ["ruff", "pytest"]
     assert data["tools"][1]["tests"]["failed"] == 1
     # overwriting works too
-    write_json(path, RunResult((result("ruff", Status.PASSED),)))
+    write_json(path, RunResult((tool_result("ruff", Status.PASSED),)))
     assert json.loads(path.read_text(encoding="utf-8"))["ok"] is True
 
 

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from devbox.build.plan import ToolRun
 from devbox.results.model import (
     Environment,
     RunResult,
     Status,
-    ToolResult,
     parse_junit,
     read_environment,
     read_result,
 )
 from devbox.results.model import TestCounts as Counts  # not collected as a test class
+from helpers import tool_result, tool_run
 
 JUNIT_SUITE = """<?xml version="1.0" encoding="utf-8"?>
 <testsuite name="pytest" errors="1" failures="2" skipped="3" tests="10" time="0.5">
@@ -36,39 +36,8 @@ JUNIT_SUITES = """<?xml version="1.0" encoding="utf-8"?>
 IMAGE = "localhost/devbox-test/python:{python}"
 
 
-def tool_run(
-    name: str = "ruff", *, junit: bool = False, kind: str = "lint", python: str = "3.11"
-) -> ToolRun:
-    return ToolRun(
-        name=name,
-        kind=kind,  # type: ignore[arg-type]
-        python=python,
-        command=(name, "."),
-        env={},
-        junit=junit,
-    )
-
-
-def make_result(
-    name: str,
-    status: Status,
-    *,
-    exit_code: int | None = None,
-    tests: Counts | None = None,
-    cached: bool = False,
-    python: str = "3.12",
-) -> ToolResult:
-    return ToolResult(
-        name=name,
-        kind="test" if tests is not None else "lint",
-        python=python,
-        status=status,
-        exit_code=(0 if status is Status.PASSED else 1) if exit_code is None else exit_code,
-        duration_s=1.25,
-        cached=cached,
-        output="out\n",
-        tests=tests,
-    )
+#: The results of these tests are of Python 3.12, and their tools printed "out".
+make_result = partial(tool_result, python="3.12", output="out\n")
 
 
 def export(
