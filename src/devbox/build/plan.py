@@ -325,26 +325,15 @@ def select_tools(config: Config, command: Command) -> list[tuple[str, tools.Kind
     return names
 
 
-def make_plan(
-    config: Config,
-    facts: ProjectFacts,
-    command: Command,
-    *,
-    extra_args: Sequence[str] = (),
-    virtualenvs: Sequence[str] | None = None,
-    unavailable: Sequence[str] = (),
-    offline: bool = False,
-) -> Plan:
-    """``unavailable``: Python versions whose base image cannot be had (left out, reported)."""
-    pythons = [p for p in config.python if p not in set(unavailable)]
-    if not pythons:
-        raise ConfigError("no Python version is left to run (every base image is unavailable).")
-    selected = select_tools(config, command)
-
+def _tool_runs(
+    config: Config, command: Command, pythons: Sequence[str], extra_args: Sequence[str]
+) -> tuple[list[ToolRun], list[str]]:
+    """The tool steps of ``command`` (a built-in tool's facts under the project's overrides),
+    and the packages they install."""
     runs: list[ToolRun] = []
     packages: list[str] = []
     rerun_args: dict[str, str] = {}
-    for name, kind in selected:
+    for name, kind in select_tools(config, command):
         builtin = tools.BUILTIN.get(name)
         override = config.tools.get(name)
         command_ = (override.command if override and override.command else None) or (
@@ -377,20 +366,16 @@ def make_plan(
                     f"tools {rerun_args[run.rerun_arg]!r} and {name!r} differ only in '-', '.' or '_'; rename one."
                 )
             runs.append(run)
+    return runs, packages
 
-    # A version computed at build time: pretend-version when given (then the manifests say
-    # everything), else the sdist's PKG-INFO (inspect_project read it). Projects installed
-    # editable get it, or a stand-in, as setuptools-scm's pretend version: no .git reaches
-    # the build, so setuptools-scm and hatch-vcs could not compute one.
-    if config.pretend_version and facts.name and "version" in facts.dynamic:
-        facts = dataclasses.replace(facts, version=config.pretend_version)
-    version = config.pretend_version or facts.version or sdist_version(facts.root)
 
+def _requirements(
+    config: Config, facts: ProjectFacts, tool_packages: Sequence[str], *, locked: bool
+) -> list[str]:
+    """What the install step resolves: the project's dependencies, extras and groups (unless
+    a uv.lock holds them), then devbox's own additions."""
     seen: set[str] = set()
     requirements: list[str] = []
-    # uv.lock: the project's dependencies, extras and groups come from the lock (uv sync
-    # --frozen, without the project); only devbox's own additions are resolved on top.
-    locked = config.installer == "uv" and (facts.root / "uv.lock").is_file()
     if not locked:
         if facts.has_static_metadata:
             requirements += _expand(facts.dependencies, facts, seen)
@@ -401,15 +386,47 @@ def make_plan(
         for group in config.groups:
             requirements += _expand(_group(group, facts), facts, seen)
     requirements += config.packages
-    requirements += packages
+    requirements += tool_packages
     requirements += [f"-r {REQUIREMENTS_DIR}/{r}" for r in config.requirements]
+    return requirements
 
+
+def _project_install(facts: ProjectFacts) -> ProjectInstall:
     if facts.has_static_metadata and not facts.compiled:
-        install: ProjectInstall = "metadata"
-    elif facts.name or (facts.root / "setup.py").is_file() or (facts.root / "setup.cfg").is_file():
-        install = "editable"
-    else:
-        install = "none"
+        return "metadata"
+    if facts.name or (facts.root / "setup.py").is_file() or (facts.root / "setup.cfg").is_file():
+        return "editable"
+    return "none"
+
+
+def make_plan(
+    config: Config,
+    facts: ProjectFacts,
+    command: Command,
+    *,
+    extra_args: Sequence[str] = (),
+    virtualenvs: Sequence[str] | None = None,
+    unavailable: Sequence[str] = (),
+    offline: bool = False,
+) -> Plan:
+    """``unavailable``: Python versions whose base image cannot be had (left out, reported)."""
+    pythons = [p for p in config.python if p not in set(unavailable)]
+    if not pythons:
+        raise ConfigError("no Python version is left to run (every base image is unavailable).")
+    runs, packages = _tool_runs(config, command, pythons, extra_args)
+
+    # A version computed at build time: pretend-version when given (then the manifests say
+    # everything), else the sdist's PKG-INFO (inspect_project read it). Projects installed
+    # editable get it, or a stand-in, as setuptools-scm's pretend version: no .git reaches
+    # the build, so setuptools-scm and hatch-vcs could not compute one.
+    if config.pretend_version and facts.name and "version" in facts.dynamic:
+        facts = dataclasses.replace(facts, version=config.pretend_version)
+    version = config.pretend_version or facts.version or sdist_version(facts.root)
+
+    # uv.lock: the project's dependencies, extras and groups come from the lock (uv sync
+    # --frozen, without the project); only devbox's own additions are resolved on top.
+    locked = config.installer == "uv" and (facts.root / "uv.lock").is_file()
+    requirements = _requirements(config, facts, packages, locked=locked)
 
     venvs, unreadable = scan_tree(facts.root) if virtualenvs is None else (virtualenvs, [])
     excludes = (*DEFAULT_EXCLUDES, *(v for v in venvs if v != "."), *config.exclude)
@@ -428,7 +445,7 @@ def make_plan(
         ),
         network=config.network,
         offline=offline,
-        project_install=install,
+        project_install=_project_install(facts),
         tools=tuple(runs),
         excludes=excludes,
         unreadable=tuple(p for p in unreadable if not excluded(p, excludes)),

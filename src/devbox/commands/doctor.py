@@ -54,7 +54,7 @@ class Context:
 
 
 def check_client(ctx: Context) -> Iterator[Check]:
-    if shutil.which("docker") is None:
+    if not ctx.docker.client_present():
         yield Check("docker client", Level.FAIL, "not found on PATH",
                     "install Docker Desktop, or your distribution's docker CLI; on a Debian host "
                     "without one, run scripts/provision-engine.sh as root")  # fmt: skip
@@ -63,7 +63,7 @@ def check_client(ctx: Context) -> Iterator[Check]:
 
 
 def check_engine(ctx: Context) -> Iterator[Check]:
-    if shutil.which("docker") is None:
+    if not ctx.docker.client_present():
         return
     try:
         info = ctx.docker.probe_engine()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -38,6 +39,9 @@ class Docker:
         self, *args: str, timeout: float = process.COMMAND_TIMEOUT
     ) -> subprocess.CompletedProcess[str]:
         return process.run_command([*self.builder.docker(), *args], timeout=timeout, env=self.env)
+
+    def client_present(self) -> bool:
+        return shutil.which("docker", path=self.env.get("PATH")) is not None
 
     def client_version(self) -> str:
         return self.call("version", "--format", "{{.Client.Version}}").stdout.strip()
