@@ -58,6 +58,21 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 _SKIP_WALK = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox"}
 
 
+#: the stage names the Dockerfile gives a version's dependency step and a tool's step
+ENV_STAGE_PREFIX = "test-base-"
+TOOL_STAGE_PREFIX = "tool-"
+
+
+def is_env_stage(stage: str | None) -> bool:
+    """Whether ``stage`` (as progress names it) is a dependency stage."""
+    return (stage or "").startswith(ENV_STAGE_PREFIX)
+
+
+def tool_key(name: str, python: str) -> str:
+    """One result's key: the tool and its Python version (``pytest@3.12``)."""
+    return f"{name}@{python}"
+
+
 def _arg_suffix(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "_", text)
 
@@ -71,7 +86,7 @@ class EnvPlan:
 
     @property
     def stage(self) -> str:
-        return f"test-base-{self.python}"
+        return f"{ENV_STAGE_PREFIX}{self.python}"
 
     @property
     def rerun_arg(self) -> str:
@@ -91,11 +106,11 @@ class ToolRun:
     @property
     def key(self) -> str:
         """Unique per result: the tool and its Python version."""
-        return f"{self.name}@{self.python}"
+        return tool_key(self.name, self.python)
 
     @property
     def stage(self) -> str:
-        return f"tool-{self.name}-{self.python}"
+        return f"{TOOL_STAGE_PREFIX}{self.name}-{self.python}"
 
     @property
     def rerun_arg(self) -> str:

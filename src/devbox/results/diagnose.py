@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from devbox.build.plan import Plan
+from devbox.build.plan import Plan, is_env_stage
 from devbox.errors import BuildFailed, EngineUnavailable, EnvironmentError_
 from devbox.results.model import Environment
 from devbox.results.progress import BuildProgress
@@ -76,7 +76,7 @@ def build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
     log_tail = "\n".join(logs.rstrip().splitlines()[-60:])
     # "RUN --mount=… --network=none python3 …": the command says which step it was
     step = " ".join(re.sub(r"--(?:mount|network)=\S+", "", v.name.split("] ", 1)[-1]).split())
-    in_base = (v.stage or "").startswith("test-base")
+    in_base = is_env_stage(v.stage)
     if step.startswith("load metadata for") or (in_base and step.startswith("FROM")):
         image = step.removeprefix("load metadata for ").removeprefix("FROM ").split()[0]
         return BuildFailed(missing_image_message(image, v.error))

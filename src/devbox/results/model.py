@@ -19,7 +19,7 @@ from devbox.build.contract import (
     OUTPUT_FILE,
     STATUS_FILE,
 )
-from devbox.build.plan import ToolRun
+from devbox.build.plan import ToolRun, tool_key
 
 
 class Status(enum.Enum):
@@ -64,7 +64,7 @@ class ToolResult:
 
     @property
     def key(self) -> str:
-        return f"{self.name}@{self.python}"
+        return tool_key(self.name, self.python)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

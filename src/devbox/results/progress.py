@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devbox.build.contract import ENV_MARKER, MARKER
+from devbox.build.plan import is_env_stage
 
 #: "[tool-ruff 1/1] RUN ..." / "[test-base 3/4] RUN ..." / "[internal] load ..."
 _STAGE_RE = re.compile(r"^\[([A-Za-z0-9_.-]+)(?: \d+/\d+)?\]")
@@ -163,7 +164,7 @@ class BuildProgress:
     def _update(self, now: float) -> bool:
         changed = False
         installing = any(
-            v.started and not v.completed and (v.stage or "").startswith("test-base")
+            v.started and not v.completed and is_env_stage(v.stage)
             for v in self.vertexes.values()
         )
         for stage, name in self.tool_stages.items():
