@@ -21,7 +21,7 @@ from devbox.build import secrets as build_secrets
 from devbox.build.dockerfile import Rendered, render
 from devbox.build.plan import Command, Plan, make_plan
 from devbox.config.project import ProjectFacts, inspect_project, read_pyproject
-from devbox.engine import Docker, check_cache_export, resolve_builder
+from devbox.engine import Docker, build_argv, check_cache_export, resolve_builder
 from devbox.errors import BuildFailed, EnvironmentError_
 from devbox.results import diagnose
 from devbox.results.progress import BuildProgress
@@ -178,11 +178,12 @@ class Job:
         cache_from: Sequence[str] = (),
         cache_to: Sequence[str] = (),
     ) -> list[str]:
-        return self.docker.build_argv(
+        return build_argv(
             dockerfile=run_dir.dockerfile, context=self.plan.project.root,
             devbox_context=run_dir.context, output=output, build_args=build_args or {},
             target=target, tag=tag, push=push, labels=labels, ca_bundle=self.plan.ca_bundle,
             secrets=run_dir.secrets, cache_from=cache_from, cache_to=cache_to,
+            builder=self.docker.builder, env=self.docker.caller_env,
         )  # fmt: skip
 
     def quiet_build(self, argv: Sequence[str]) -> BuildProgress:

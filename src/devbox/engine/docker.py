@@ -102,38 +102,14 @@ class Docker:
 
     # --- builds and containers ------------------------------------------------------------
 
-    def build_argv(
-        self,
-        *,
-        dockerfile: Path,
-        context: Path,
-        devbox_context: Path,
-        output: Path | None,
-        build_args: Mapping[str, str],
-        target: str = "results",
-        tag: str | None = None,
-        push: bool = False,
-        labels: Mapping[str, str] | None = None,
-        ca_bundle: str | None = None,
-        secrets: Mapping[str, Path] | None = None,
-        cache_from: Sequence[str] = (),
-        cache_to: Sequence[str] = (),
-    ) -> list[str]:
-        """``docker buildx build`` on this builder (see :func:`~devbox.engine.buildx.build_argv`)."""
-        return buildx.build_argv(
-            dockerfile=dockerfile, context=context, devbox_context=devbox_context, output=output,
-            build_args=build_args, target=target, tag=tag, push=push, labels=labels,
-            ca_bundle=ca_bundle, secrets=secrets, cache_from=cache_from, cache_to=cache_to,
-            builder=self.builder, env=self.caller_env,
-        )  # fmt: skip
-
     def build(
         self,
         argv: Sequence[str],
         on_line: Callable[[str], object],
         settle: Callable[[], float] = lambda: 0.0,
     ) -> int:
-        """Run a build made by :meth:`build_argv`, feeding each progress line to ``on_line``."""
+        """Run a build (:func:`~devbox.engine.buildx.build_argv` with this builder), feeding each
+        progress line to ``on_line``."""
         return buildx.stream_build(argv, on_line, self.env, settle=settle)
 
     def run_argv(
