@@ -95,33 +95,6 @@ def devbox_pyproject(
     return data
 
 
-def load_project(
-    root: Path,
-    pyproject: Mapping[str, Any] | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    cli: Mapping[str, object] | None = None,
-    all_pythons: bool = False,
-) -> tuple[config.Config, ProjectFacts]:
-    """The configuration and facts of the project at ``root``, resolved as devbox does.
-
-    ``pyproject``: the parsed file (None: read ``root/pyproject.toml`` with
-    :func:`read_pyproject`). ``env`` stands for the environment (None: no variables at all,
-    not the caller's). Errors (:class:`~devbox.errors.ConfigError`) propagate.
-    """
-    data = read_pyproject(root) if pyproject is None else pyproject
-    facts = inspect_project(root, data)
-    cfg = config.load(
-        data,
-        path=root / "pyproject.toml",
-        env=env or {},
-        cli=cli,
-        facts=facts,
-        all_pythons=all_pythons,
-    )
-    return cfg, facts
-
-
 def load_config(
     root: Path,
     pyproject: Mapping[str, Any] | None = None,
@@ -131,12 +104,18 @@ def load_config(
     facts: ProjectFacts | bool = True,
     all_pythons: bool = False,
 ) -> config.Config:
-    """Only the configuration: as :func:`load_project`, and ``facts`` says which facts
-    :func:`config.load` gets: True those of the project (inspected), False none (what
-    ``requires-python`` and the project's tables imply is then not used), or the given ones."""
-    if facts is True:
-        return load_project(root, pyproject, env=env, cli=cli, all_pythons=all_pythons)[0]
+    """The configuration of the project at ``root``, resolved as devbox does.
+
+    ``pyproject``: the parsed file (None: read ``root/pyproject.toml`` with
+    :func:`read_pyproject`). ``env`` stands for the environment (None: no variables at all,
+    not the caller's). ``facts`` says which facts :func:`config.load` gets: True those of the
+    project (:func:`inspect_project`), False none (what ``requires-python`` and the project's
+    tables imply is then not used), or the ones given. Errors
+    (:class:`~devbox.errors.ConfigError`) propagate.
+    """
     data = read_pyproject(root) if pyproject is None else pyproject
+    if facts is True:
+        facts = inspect_project(root, data)
     return config.load(
         data,
         path=root / "pyproject.toml",
@@ -145,6 +124,21 @@ def load_config(
         facts=None if facts is False else facts,
         all_pythons=all_pythons,
     )
+
+
+def load_project(
+    root: Path,
+    pyproject: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cli: Mapping[str, object] | None = None,
+    all_pythons: bool = False,
+) -> tuple[config.Config, ProjectFacts]:
+    """The configuration and the facts of the project at ``root`` (see :func:`load_config`)."""
+    data = read_pyproject(root) if pyproject is None else pyproject
+    facts = inspect_project(root, data)
+    cfg = load_config(root, data, env=env, cli=cli, facts=facts, all_pythons=all_pythons)
+    return cfg, facts
 
 
 def plan_for(
@@ -157,7 +151,7 @@ def plan_for(
     virtualenvs: Sequence[str] | None = None,
     offline: bool = False,
 ) -> Plan:
-    """The plan of ``devbox COMMAND`` for the project at ``root`` (see :func:`load_project`).
+    """The plan of ``devbox COMMAND`` for the project at ``root`` (see :func:`load_config`).
 
     ``virtualenvs`` None lets :func:`make_plan` look for virtual environments in the tree;
     pass ``[]`` to skip that.
