@@ -1,5 +1,8 @@
 """The JSON Schema of ``[tool.devbox]``, assembled from :data:`devbox.config.KEYS`.
 
+Each key's fragment is derived from its check (devbox.config.checks), so it accepts exactly what
+the loader's check accepts; tests/unit/test_schema_properties.py checks that on generated values.
+
 Exposed to validate-pyproject (and so to editors and pre-commit) through the
 ``validate_pyproject.tool_schema`` entry point, and shipped as ``resources/devbox.schema.json``.
 ``python -m devbox.config.schema`` rewrites that file and the key table in docs/configuration.md;
