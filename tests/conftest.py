@@ -75,14 +75,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("kills_engine") is not None)
 
 
-@pytest.fixture(scope="session")
-def engine() -> None:
-    problem = engine_problem()
+def need(what: str, problem: str | None) -> None:
+    """Skip the test when ``problem`` says why ``what`` cannot be had here; fail it instead
+    when CI is set."""
     if problem is None:
         return
     if os.environ.get("CI"):
-        pytest.fail(f"CI is set and the tests need a Docker engine, but {problem}.", pytrace=False)
+        pytest.fail(f"CI is set and the tests need {what}, but {problem}.", pytrace=False)
     pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def engine() -> None:
+    need("a Docker engine", engine_problem())
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, str]]:
@@ -210,20 +215,10 @@ import infra  # noqa: E402  (appended section: infra.py is a plain module beside
 SECOND_ENGINE_IMAGES = (TEST_IMAGE.format(python="3.11"),)
 
 
-def _need_infra(what: str, **kinds: bool) -> None:
-    """Skip (fail when CI is set) when tests/infra.py cannot provide ``what`` here."""
-    problem = infra.infra_problem(**kinds)
-    if problem is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set and the tests need {what}, but {problem}.", pytrace=False)
-    pytest.skip(problem)
-
-
 @pytest.fixture(scope="session")
 def registry(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real registry (Debian's docker-registry) on 127.0.0.1: yields "127.0.0.1:PORT"."""
-    _need_infra("a local registry", registry=True, second_engine=False)
+    need("a local registry", infra.infra_problem(registry=True, second_engine=False))
     with infra.registry(tmp_path_factory.mktemp("registry")) as address:
         yield address
 
@@ -234,7 +229,7 @@ def second_engine(
 ) -> Iterator[infra.SecondEngine]:
     """A second dockerd standing in for a remote builder (an `infra.SecondEngine`), with
     SECOND_ENGINE_IMAGES copied in; afterwards the main engine must still run containers."""
-    _need_infra("a second Docker engine", registry=False, second_engine=True)
+    need("a second Docker engine", infra.infra_problem(registry=False, second_engine=True))
     with infra.second_engine(
         tmp_path_factory.mktemp("second-engine"), f"devbox-remote-{os.getpid()}"
     ) as eng:
