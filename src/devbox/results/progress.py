@@ -164,8 +164,7 @@ class BuildProgress:
     def _update(self, now: float) -> bool:
         changed = False
         installing = any(
-            v.started and not v.completed and is_env_stage(v.stage)
-            for v in self.vertexes.values()
+            v.started and not v.completed and is_env_stage(v.stage) for v in self.vertexes.values()
         )
         for stage, name in self.tool_stages.items():
             t = self.tools[name]
