@@ -8,6 +8,7 @@ import pytest
 
 from devbox import __version__
 from devbox.cli import app as cli
+from helpers import make_project
 
 
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -17,16 +18,14 @@ def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return int(exc.value.code or 0), out.out, out.err
 
 
-def project(tmp_path: Path, table: str) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "p"\nversion = "1"\n{table}')
-    return tmp_path
+#: the ``[project]`` table the projects here start with
+PROJECT = '[project]\nname = "p"\nversion = "1"\n'
 
 
 def test_config_error_is_one_paragraph_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = project(tmp_path, "[tool.devbox]\ntest = ['pytset']\n")
+    root = make_project(tmp_path, PROJECT + "[tool.devbox]\ntest = ['pytset']\n")
     code, _, err = run_main(["-C", str(root), "test"], capsys)
     assert code == 2
     assert (
@@ -37,7 +36,7 @@ def test_config_error_is_one_paragraph_exit_2(
 
 
 def test_debug_adds_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = project(tmp_path, "[tool.devbox]\nlintt = []\n")
+    root = make_project(tmp_path, PROJECT + "[tool.devbox]\nlintt = []\n")
     code, _, err = run_main(["--debug", "-C", str(root), "lint"], capsys)
     assert code == 2 and "Traceback" in err and "ConfigError" in err
 
@@ -53,7 +52,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_dockerfile_needs_no_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = project(tmp_path, "[tool.devbox]\npython = ['3.11', '3.13']\n")
+    root = make_project(tmp_path, PROJECT + "[tool.devbox]\npython = ['3.11', '3.13']\n")
     code, out, _ = run_main(["-C", str(root), "dockerfile", "--for", "test"], capsys)
     assert code == 0
     assert (
@@ -86,7 +85,7 @@ def test_a_crash_writes_a_log_for_the_bug_report(
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr("devbox.commands.run.run", boom)
-    root = project(tmp_path / "p", "")
+    root = make_project(tmp_path / "p", PROJECT)
     code, _, err = run_main(["-C", str(root), "lint"], capsys)
     assert code == 70
     assert "devbox: internal error: RuntimeError: simulated bug." in err and "Traceback" not in err
