@@ -22,14 +22,13 @@ from typing import Any
 
 import pytest
 
-from devbox import config
 from devbox._container import install, run, stepsecrets
 from devbox.build import contract
 from devbox.build.dockerfile import render, tool_spec
-from devbox.build.plan import Lock, Plan, make_plan
+from devbox.build.plan import Lock
 from devbox.build.secrets import Secrets
-from devbox.config.project import inspect_project, read_pyproject
 from devbox.results import model, progress
+from helpers import plan_for
 
 SCRIPTS = {"install": install, "run": run, "stepsecrets": stepsecrets}
 GOLDEN = Path(__file__).parents[2] / "dockerfiles"
@@ -141,14 +140,6 @@ def keys_read(module: ast.Module, variable: str) -> set[str]:
     return keys
 
 
-def golden_plan(name: str) -> Plan:
-    root = GOLDEN / name
-    pyproject = read_pyproject(root)
-    facts = inspect_project(root, pyproject)
-    cfg = config.load(pyproject, path=root / "pyproject.toml", env={}, facts=facts)
-    return make_plan(cfg, facts, "check", virtualenvs=[])
-
-
 # --- the copies ---------------------------------------------------------------------------
 
 
@@ -199,7 +190,7 @@ def test_a_script_reads_exactly_the_keys_it_declares(script: str) -> None:
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_tool_spec_writes_exactly_the_keys_run_reads(name: str) -> None:
-    plan = golden_plan(name)
+    plan = plan_for(GOLDEN / name, virtualenvs=[])
     assert plan.tools
     for tool in plan.tools:
         assert set(tool_spec(plan, tool)) == set(contract.TOOL_SPEC_KEYS)
@@ -207,7 +198,7 @@ def test_tool_spec_writes_exactly_the_keys_run_reads(name: str) -> None:
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_install_spec_writes_the_keys_install_reads_and_the_cache_keys(name: str) -> None:
-    plan = golden_plan(name)
+    plan = plan_for(GOLDEN / name, virtualenvs=[])
     read, cache_only = set(contract.INSTALL_SPEC_KEYS), set(contract.INSTALL_SPEC_CACHE_KEYS)
     assert not read & cache_only
     assert set(plan.install_spec()) == read | cache_only
@@ -231,7 +222,9 @@ def test_the_index_secret_holds_the_keys_the_scripts_read() -> None:
 
 def test_the_dockerfile_mounts_and_exports_what_the_scripts_use() -> None:
     plan = dataclasses.replace(
-        golden_plan("defaults"), system_packages=("gcc",), project_install="editable"
+        plan_for(GOLDEN / "defaults", virtualenvs=[]),
+        system_packages=("gcc",),
+        project_install="editable",
     )
     out = render(plan)
     text = out.dockerfile
@@ -283,7 +276,7 @@ def step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         monkeypatch.setattr(run, name, str(value))
     monkeypatch.setattr(install, "ENV_STATUS", str(env_status))
     monkeypatch.setattr(sys, "argv", ["run.py", "3.12"])
-    plan = golden_plan("defaults")
+    plan = plan_for(GOLDEN / "defaults", virtualenvs=[])
     tool = dataclasses.replace(plan.tools[0], python="3.12", junit=False)
     spec = tool_spec(dataclasses.replace(plan, project_install="metadata"), tool)
     return {"exported": exported, "tool": tool, "spec": spec, "tool_json": tmp_path / "tool.json"}
