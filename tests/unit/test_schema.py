@@ -12,6 +12,7 @@ import pytest
 from devbox import config
 from devbox.config import schema
 from devbox.errors import ConfigError
+from helpers import devbox_pyproject, load_config
 
 DOCS = Path(__file__).parents[2] / "docs" / "configuration.md"
 
@@ -60,9 +61,8 @@ def validator() -> jsonschema.Draft7Validator:
 
 
 def loads(table: dict[str, Any], tmp_path: Path) -> bool:
-    pyproject = {"project": {"name": "p", "version": "1"}, "tool": {"devbox": table}}
     try:
-        config.load(pyproject, path=tmp_path / "pyproject.toml", env={})
+        load_config(tmp_path, devbox_pyproject(table), facts=False)
     except ConfigError:
         return False
     return True

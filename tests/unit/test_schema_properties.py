@@ -21,6 +21,7 @@ from devbox import config, tools
 from devbox.config import schema
 from devbox.config.checks import WHITESPACE
 from devbox.errors import ConfigError
+from helpers import devbox_pyproject, load_config
 
 VALIDATOR = jsonschema.Draft7Validator(schema.tool_schema())
 EXAMPLES = 200
@@ -163,9 +164,8 @@ def strategy(key: str) -> st.SearchStrategy[Any]:
 
 
 def loads(key: str, value: Any) -> bool:
-    pyproject = {"project": {"name": "p", "version": "1"}, "tool": {"devbox": {key: value}}}
     try:
-        config.load(pyproject, path=Path("pyproject.toml"), env={})
+        load_config(Path("."), devbox_pyproject({key: value}), facts=False)
     except ConfigError:
         return False
     return True
