@@ -29,7 +29,8 @@ from devbox.commands.editor import (
 )
 from devbox.errors import ConfigError
 from devbox.report.console import print_failures, print_summary
-from devbox.results.model import RunResult, Status, ToolResult
+from devbox.results.model import RunResult, Status
+from helpers import tool_result
 
 REGEXPS = [
     LINT_REGEXP,
@@ -290,10 +291,6 @@ def test_format_regexps(regexp: str, line: str, expected: tuple[str, ...] | None
 # --- the matchers on what devbox prints -----------------------------------------------------------
 
 
-def tool(name: str, output: str, kind: str = "lint") -> ToolResult:
-    return ToolResult(name, kind, "3.13", Status.FAILED, 1, 0.4, False, output)
-
-
 def devbox_output(result: RunResult, root: Path, cwd: Path) -> str:
     """devbox's failure report and summary, as the command line prints them (no colors)."""
     buf = io.StringIO()
@@ -305,32 +302,54 @@ def devbox_output(result: RunResult, root: Path, cwd: Path) -> str:
 
 LINT_RESULT = RunResult(
     (
-        tool(
+        tool_result(
             "ruff",
-            "src/pkg/mod.py:1:8: F401 [*] `sys` imported but unused\nFound 1 error.\n[*] 1 fixable with the `--fix` option.\n",
+            Status.FAILED,
+            python="3.13",
+            duration_s=0.4,
+            output="src/pkg/mod.py:1:8: F401 [*] `sys` imported but unused\nFound 1 error.\n[*] 1 fixable with the `--fix` option.\n",
         ),
-        tool(
+        tool_result(
             "flake8",
-            "./src/pkg/mod.py:6:5: F841 local variable 'y' is assigned to but never used\n",
+            Status.FAILED,
+            python="3.13",
+            duration_s=0.4,
+            output="./src/pkg/mod.py:6:5: F841 local variable 'y' is assigned to but never used\n",
         ),
-        tool(
+        tool_result(
             "pylint",
-            "************* Module pkg.mod\nsrc/pkg/mod.py:1:0: C0114: Missing module docstring (missing-module-docstring)\n\n------\nYour code has been rated at 5.00/10\n",
+            Status.FAILED,
+            python="3.13",
+            duration_s=0.4,
+            output="************* Module pkg.mod\nsrc/pkg/mod.py:1:0: C0114: Missing module docstring (missing-module-docstring)\n\n------\nYour code has been rated at 5.00/10\n",
         ),
-        tool(
+        tool_result(
             "mypy",
-            'src/pkg/mod.py:7: error: Incompatible return value type (got "int", expected "str")  [return-value]\nsrc/pkg/mod.py:7: note: See docs\nFound 1 error in 1 file (checked 2 source files)\n',
+            Status.FAILED,
+            python="3.13",
+            duration_s=0.4,
+            output='src/pkg/mod.py:7: error: Incompatible return value type (got "int", expected "str")  [return-value]\nsrc/pkg/mod.py:7: note: See docs\nFound 1 error in 1 file (checked 2 source files)\n',
         ),
-        tool(
+        tool_result(
             "black",
-            "would reformat /src/src/pkg/fmt.py\n\nOh no! 💥 💔 💥\n1 file would be reformatted.\n",
+            Status.FAILED,
+            python="3.13",
+            duration_s=0.4,
+            output="would reformat /src/src/pkg/fmt.py\n\nOh no! 💥 💔 💥\n1 file would be reformatted.\n",
         ),
-        tool(
-            "isort", "ERROR: /src/src/pkg/mod.py Imports are incorrectly sorted and/or formatted.\n"
+        tool_result(
+            "isort",
+            Status.FAILED,
+            python="3.13",
+            duration_s=0.4,
+            output="ERROR: /src/src/pkg/mod.py Imports are incorrectly sorted and/or formatted.\n",
         ),
-        tool(
+        tool_result(
             "ruff-format",
-            "unformatted: File would be reformatted\n --> src/pkg/fmt.py:2:2\n  |\n1 | x = 1\n  - y=[1,\n2 + y = [1, 2]\n  |\n\n1 file would be reformatted\n",
+            Status.FAILED,
+            python="3.13",
+            duration_s=0.4,
+            output="unformatted: File would be reformatted\n --> src/pkg/fmt.py:2:2\n  |\n1 | x = 1\n  - y=[1,\n2 + y = [1, 2]\n  |\n\n1 file would be reformatted\n",
         ),
     )
 )
@@ -397,7 +416,22 @@ FAILED tests/test_x.py::test_wrong - AssertionError: arithmetic is hard
 FAILED tests/test_x.py::test_raises - ValueError: bad 3
 ========================= 2 failed, 1 passed in 0.02s ==========================
 """.replace("$\n", "\n")  # "$": the blanks that end a line in the real output
-    text = devbox_output(RunResult((tool("pytest", output, "test"),)), tmp_path, tmp_path)
+    text = devbox_output(
+        RunResult(
+            (
+                tool_result(
+                    "pytest",
+                    Status.FAILED,
+                    python="3.13",
+                    kind="test",
+                    duration_s=0.4,
+                    output=output,
+                ),
+            )
+        ),
+        tmp_path,
+        tmp_path,
+    )
     found = problems(TEST_MATCHERS, text)
     assert [(p["file"], p["line"], p["message"]) for p in found] == [
         ("tests/test_x.py", "13", "AssertionError"),

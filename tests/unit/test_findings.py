@@ -15,7 +15,8 @@ from devbox.report.github import github_annotations
 from devbox.report.junit import junit_cases
 from devbox.results import findings
 from devbox.results.findings import Finding, parse
-from devbox.results.model import RunResult, Status, ToolResult
+from devbox.results.model import RunResult, Status
+from helpers import tool_result
 
 RUFF = """\
 src/pkg/mod.py:1:1: I001 [*] Import block is un-sorted or un-formatted
@@ -434,30 +435,31 @@ def test_summary_appends_the_code_unless_the_message_names_it() -> None:
 # --- GitHub annotations -------------------------------------------------------------------------
 
 
-def tool(
-    name: str,
-    status: Status,
-    output: str,
-    *,
-    python: str = "3.13",
-    exit_code: int | None = None,
-    kind: str = "lint",
-) -> ToolResult:
-    code = exit_code if exit_code is not None else (0 if status is Status.PASSED else 1)
-    return ToolResult(name, kind, python, status, code, 0.1, False, output)
-
-
 def test_annotations_for_each_finding_of_each_failed_tool(tmp_path: Path) -> None:
     result = RunResult(
         (
-            tool("ruff", Status.FAILED, "src/a.py:3:1: F401 [*] `os` imported but unused\n"),
-            tool(
+            tool_result(
+                "ruff",
+                Status.FAILED,
+                python="3.13",
+                duration_s=0.1,
+                output="src/a.py:3:1: F401 [*] `os` imported but unused\n",
+            ),
+            tool_result(
                 "mypy",
                 Status.FAILED,
-                "src/a.py:7: error: Bad  [misc]\nsrc/a.py:7: note: See docs\n",
+                python="3.13",
+                duration_s=0.1,
+                output="src/a.py:7: error: Bad  [misc]\nsrc/a.py:7: note: See docs\n",
             ),
-            tool("flake8", Status.PASSED, "src/a.py:1:1: F401 ignored: the tool passed\n"),
-            tool("pylint", Status.ERROR, "", exit_code=-1),
+            tool_result(
+                "flake8",
+                Status.PASSED,
+                python="3.13",
+                duration_s=0.1,
+                output="src/a.py:1:1: F401 ignored: the tool passed\n",
+            ),
+            tool_result("pylint", Status.ERROR, python="3.13", exit_code=-1, duration_s=0.1),
         )
     )
     assert github_annotations(result, tmp_path, tmp_path) == [
@@ -472,12 +474,20 @@ def test_annotation_paths_are_host_paths_relative_to_the_current_directory(tmp_p
     (tmp_path / "pkg" / "a.py").write_text("import os\n")
     result = RunResult(
         (
-            tool(
+            tool_result(
                 "isort",
                 Status.FAILED,
-                "ERROR: /src/pkg/a.py Imports are incorrectly sorted and/or formatted.\n",
+                python="3.13",
+                duration_s=0.1,
+                output="ERROR: /src/pkg/a.py Imports are incorrectly sorted and/or formatted.\n",
             ),
-            tool("ruff", Status.FAILED, "pkg/a.py:1:8: F401 [*] `os` imported but unused\n"),
+            tool_result(
+                "ruff",
+                Status.FAILED,
+                python="3.13",
+                duration_s=0.1,
+                output="pkg/a.py:1:8: F401 [*] `os` imported but unused\n",
+            ),
         )
     )
     # devbox ran in pkg/: paths are relative to it, as the rewritten output has them
@@ -495,7 +505,13 @@ def test_annotation_escaping_of_properties_and_message(tmp_path: Path) -> None:
     output += "_____ test_pct _____\n\nE       AssertionError: 100% sure\nE       a,b: c\n"
     output += "\ntests/we,ird%.py:4: AssertionError\n"
     output += "=========== 1 failed in 0.01s ===========\n"
-    result = RunResult((tool("pytest", Status.FAILED, output, python="3.12", kind="test"),))
+    result = RunResult(
+        (
+            tool_result(
+                "pytest", Status.FAILED, python="3.12", kind="test", duration_s=0.1, output=output
+            ),
+        )
+    )
     assert github_annotations(result, tmp_path, tmp_path) == [
         "::error file=tests/we%2Cird%25.py,line=4,title=pytest [3.12]"
         "::test_pct: AssertionError: 100%25 sure%0Aa,b: c"
@@ -507,14 +523,27 @@ def test_annotation_escaping_of_colons_and_carriage_returns(
 ) -> None:
     finding = Finding("C:/x,y.py", 4, 2, "one\r\ntwo: 50%", "E1")
     monkeypatch.setattr(findings, "parse", lambda name, text: [finding])
-    result = RunResult((tool("a:b", Status.FAILED, "anything\n"),))
+    result = RunResult(
+        (tool_result("a:b", Status.FAILED, python="3.13", duration_s=0.1, output="anything\n"),)
+    )
     assert github_annotations(result, tmp_path, tmp_path) == [
         "::error file=C%3A/x%2Cy.py,line=4,col=2,title=a%3Ab [3.13]::one%0D%0Atwo: 50%25 [E1]"
     ]
 
 
 def test_title_properties_are_escaped(tmp_path: Path) -> None:
-    result = RunResult((tool("my,tool:x", Status.FAILED, "nothing to read\n", exit_code=2),))
+    result = RunResult(
+        (
+            tool_result(
+                "my,tool:x",
+                Status.FAILED,
+                python="3.13",
+                exit_code=2,
+                duration_s=0.1,
+                output="nothing to read\n",
+            ),
+        )
+    )
     assert github_annotations(result, tmp_path, tmp_path) == [
         "::error title=my%2Ctool%3Ax [3.13]::my,tool:x failed (exit code 2)"
     ]
@@ -523,8 +552,16 @@ def test_title_properties_are_escaped(tmp_path: Path) -> None:
 def test_a_failed_tool_without_readable_findings_gets_one_annotation(tmp_path: Path) -> None:
     result = RunResult(
         (
-            tool("pytest", Status.FAILED, "no tests ran\n", exit_code=5, kind="test"),
-            tool("ruff", Status.PASSED, ""),
+            tool_result(
+                "pytest",
+                Status.FAILED,
+                python="3.13",
+                kind="test",
+                exit_code=5,
+                duration_s=0.1,
+                output="no tests ran\n",
+            ),
+            tool_result("ruff", Status.PASSED, python="3.13", duration_s=0.1),
         )
     )
     assert github_annotations(result, tmp_path, tmp_path) == [
@@ -538,7 +575,9 @@ def test_a_failed_tool_without_readable_findings_gets_one_annotation(tmp_path: P
 
 def test_junit_cases_one_failing_case_per_finding() -> None:
     found = parse("mypy", MYPY)[:3]
-    cases = junit_cases(tool("mypy", Status.FAILED, MYPY), found)
+    cases = junit_cases(
+        tool_result("mypy", Status.FAILED, python="3.13", duration_s=0.1, output=MYPY), found
+    )
     assert [c.get("name") for c in cases] == [
         "src/pkg/mod.py:7",
         "tests/test_x.py:21",

@@ -5,20 +5,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from devbox.report import junit
-from devbox.results.model import Environment, RunResult, Status, ToolResult
+from devbox.results.model import Environment, RunResult, Status
 from devbox.results.model import TestCounts as Counts
+from helpers import tool_result
 
 PYTEST_XML = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest"
  errors="0" failures="1" skipped="0" tests="2" time="0.1"><testcase classname="tests.test_a" name="test_ok" time="0.01"/>
 <testcase classname="tests.test_a" name="test_bad" time="0.01"><failure message="assert 1 == 2">boom</failure></testcase>
 </testsuite></testsuites>"""
-
-
-def tool(name: str, python: str, status: Status, **kw: object) -> ToolResult:
-    defaults: dict[str, object] = {"kind": "lint", "exit_code": 0 if status is Status.PASSED else 1,
-                                   "duration_s": 0.5, "cached": False, "output": f"{name} output\n"}  # fmt: skip
-    defaults.update(kw)
-    return ToolResult(name=name, python=python, status=status, **defaults)  # type: ignore[arg-type]
 
 
 def suites(result: RunResult) -> dict[str, ET.Element]:
@@ -30,8 +24,8 @@ def suites(result: RunResult) -> dict[str, ET.Element]:
 def test_pytest_cases_are_merged_under_a_versioned_suite_name() -> None:
     result = RunResult(
         (
-            tool("pytest", "3.11", Status.FAILED, kind="test", tests=Counts(1, 1, 0, 0), junit_xml=PYTEST_XML),
-            tool("pytest", "3.13", Status.PASSED, kind="test", tests=Counts(2, 0, 0, 0), junit_xml=PYTEST_XML.replace('failures="1"', 'failures="0"')),
+            tool_result("pytest", Status.FAILED, python="3.11", kind="test", duration_s=0.5, output="pytest output\n", tests=Counts(1, 1, 0, 0), junit_xml=PYTEST_XML),
+            tool_result("pytest", Status.PASSED, python="3.13", kind="test", duration_s=0.5, output="pytest output\n", tests=Counts(2, 0, 0, 0), junit_xml=PYTEST_XML.replace('failures="1"', 'failures="0"')),
         )
     )  # fmt: skip
     by_name = suites(result)
@@ -49,8 +43,10 @@ def test_a_failed_linter_is_one_failing_case_per_finding() -> None:
     )
     result = RunResult(
         (
-            tool("ruff", "3.11", Status.FAILED, output=output),
-            tool("mypy", "3.11", Status.PASSED),
+            tool_result("ruff", Status.FAILED, python="3.11", duration_s=0.5, output=output),
+            tool_result(
+                "mypy", Status.PASSED, python="3.11", duration_s=0.5, output="mypy output\n"
+            ),
         )
     )
     by_name = suites(result)
@@ -72,12 +68,16 @@ def test_a_failed_linter_is_one_failing_case_per_finding() -> None:
 
 def test_container_paths_in_findings_become_project_relative() -> None:
     output = "ERROR: /src/pkg/a.py Imports are incorrectly sorted and/or formatted.\n"
-    by_name = suites(RunResult((tool("isort", "3.13", Status.FAILED, output=output),)))
+    by_name = suites(
+        RunResult(
+            (tool_result("isort", Status.FAILED, python="3.13", duration_s=0.5, output=output),)
+        )
+    )
     assert [c.get("name") for c in by_name["isort[3.13]"].findall("testcase")] == ["pkg/a.py:1"]
 
 
 def test_unreadable_output_is_one_case_failing_with_the_whole_output() -> None:
-    result = RunResult((tool("ruff", "3.11", Status.FAILED, output="ruff: crashed\nsomehow\n", exit_code=2),))  # fmt: skip
+    result = RunResult((tool_result("ruff", Status.FAILED, python="3.11", exit_code=2, duration_s=0.5, output="ruff: crashed\nsomehow\n"),))  # fmt: skip
     by_name = suites(result)
     (case,) = by_name["ruff[3.11]"].findall("testcase")
     failure = case.find("failure")
@@ -88,7 +88,13 @@ def test_unreadable_output_is_one_case_failing_with_the_whole_output() -> None:
 
 def test_pytest_without_its_own_report_stays_one_case() -> None:
     output = "tests/test_a.py:3: AssertionError\n"  # not read: pytest's cases come from its XML
-    result = RunResult((tool("pytest", "3.13", Status.FAILED, kind="test", output=output),))
+    result = RunResult(
+        (
+            tool_result(
+                "pytest", Status.FAILED, python="3.13", kind="test", duration_s=0.5, output=output
+            ),
+        )
+    )
     (case,) = suites(result)["pytest[3.13]"].findall("testcase")
     assert case.get("name") == "pytest"
     assert case.find("failure") is not None
@@ -96,7 +102,7 @@ def test_pytest_without_its_own_report_stays_one_case() -> None:
 
 def test_environment_errors_are_erroring_suites_and_totals_add_up() -> None:
     result = RunResult(
-        (tool("pytest", "3.13", Status.ERROR, kind="test", exit_code=-1),),
+        (tool_result("pytest", Status.ERROR, python="3.13", kind="test", exit_code=-1, duration_s=0.5, output="pytest output\n"),),
         environments=(Environment("3.13", "img:3.13", cached=False, ok=False, error="installing the dependencies failed", log="no solution"),),
     )  # fmt: skip
     text = junit.to_xml(result)
