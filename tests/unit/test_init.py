@@ -3,50 +3,21 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import textwrap
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import FIXTURES, snapshot
+from conftest import snapshot
 from devbox import config
 from devbox.commands.init import InitResult, init, propose
 from devbox.config import Source
-from devbox.config.project import inspect_project, read_pyproject, tomllib
+from devbox.config.project import tomllib
 from devbox.errors import ConfigError
+from helpers import copy_fixture, load_config, load_project, make_project
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def copy_fixture(name: str, tmp_path: Path) -> Path:
-    root = tmp_path / name
-    shutil.copytree(FIXTURES / name, root)
-    return root
-
-
-def make_project(root: Path, files: Mapping[str, str]) -> Path:
-    """A project made of ``files`` (path → text, dedented); a path ending in / is a directory."""
-    root.mkdir(parents=True, exist_ok=True)
-    for rel, text in files.items():
-        path = root / rel
-        if rel.endswith("/"):
-            path.mkdir(parents=True, exist_ok=True)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return root
-
-
-def load_config(root: Path) -> config.Config:
-    """Load the project's configuration exactly as devbox does (no DEVBOX_* variables)."""
-    data = read_pyproject(root)
-    return config.load(
-        data, path=root / "pyproject.toml", env={}, facts=inspect_project(root, data)
-    )
 
 
 def table(text: str) -> dict[str, Any]:
@@ -143,7 +114,7 @@ FIXTURE_CASES = {
 @pytest.mark.parametrize("name", FIXTURE_CASES)
 def test_init_appends_the_table_after_the_untouched_file(name: str, tmp_path: Path) -> None:
     case: dict[str, Any] = FIXTURE_CASES[name]
-    root = copy_fixture(name, tmp_path)
+    root = copy_fixture(name, tmp_path, fresh=False)
     path = root / "pyproject.toml"
     old = path.read_bytes()
 
@@ -162,7 +133,7 @@ def test_init_appends_the_table_after_the_untouched_file(name: str, tmp_path: Pa
 @pytest.mark.parametrize("name", FIXTURE_CASES)
 def test_the_written_table_loads_with_the_expected_values(name: str, tmp_path: Path) -> None:
     case: dict[str, Any] = FIXTURE_CASES[name]
-    root = copy_fixture(name, tmp_path)
+    root = copy_fixture(name, tmp_path, fresh=False)
     init(root)
 
     cfg = load_config(root)
@@ -178,7 +149,7 @@ def test_the_written_table_loads_with_the_expected_values(name: str, tmp_path: P
 
 @pytest.mark.parametrize("name", FIXTURE_CASES)
 def test_every_value_comes_with_a_comment_saying_why(name: str, tmp_path: Path) -> None:
-    text = propose(copy_fixture(name, tmp_path))
+    text = propose(copy_fixture(name, tmp_path, fresh=False))
 
     assert_every_key_is_explained(text)
     said = comments(text)
@@ -189,7 +160,7 @@ def test_every_value_comes_with_a_comment_saying_why(name: str, tmp_path: Path) 
 
 @pytest.mark.parametrize("name", FIXTURE_CASES)
 def test_an_existing_table_is_refused_without_force(name: str, tmp_path: Path) -> None:
-    root = copy_fixture(name, tmp_path)
+    root = copy_fixture(name, tmp_path, fresh=False)
     init(root)
     path = root / "pyproject.toml"
     before = path.read_bytes()
@@ -204,7 +175,7 @@ def test_an_existing_table_is_refused_without_force(name: str, tmp_path: Path) -
 
 @pytest.mark.parametrize("name", FIXTURE_CASES)
 def test_force_replaces_an_edited_table_and_nothing_else(name: str, tmp_path: Path) -> None:
-    root = copy_fixture(name, tmp_path)
+    root = copy_fixture(name, tmp_path, fresh=False)
     path = root / "pyproject.toml"
     first = init(root)
     after_first = path.read_bytes()
@@ -225,7 +196,7 @@ def test_force_replaces_an_edited_table_and_nothing_else(name: str, tmp_path: Pa
 
 @pytest.mark.parametrize("name", FIXTURE_CASES)
 def test_dry_run_writes_nothing(name: str, tmp_path: Path) -> None:
-    root = copy_fixture(name, tmp_path)
+    root = copy_fixture(name, tmp_path, fresh=False)
     before = snapshot(root)
 
     result = init(root, dry_run=True)
@@ -246,7 +217,7 @@ def test_dry_run_writes_nothing(name: str, tmp_path: Path) -> None:
 
 
 def test_a_missing_pyproject_is_created_holding_just_the_table(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p", {"hello.py": "X = 1\n", "tests/test_hello.py": ""})
+    root = make_project(tmp_path / "p", files={"hello.py": "X = 1\n", "tests/test_hello.py": ""})
 
     dry = init(root, dry_run=True)
     assert not (root / "pyproject.toml").exists()
@@ -272,7 +243,7 @@ def test_a_missing_pyproject_is_created_holding_just_the_table(tmp_path: Path) -
 def test_appending_leaves_one_blank_line_before_the_table(
     tmp_path: Path, old: str, separator: str
 ) -> None:
-    root = make_project(tmp_path / "p", {"pyproject.toml": old})
+    root = make_project(tmp_path / "p", files={"pyproject.toml": old})
 
     result = init(root)
 
@@ -309,7 +280,7 @@ strict = true
 
 
 def test_force_replaces_the_table_and_its_sub_tables_in_place(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p", {"pyproject.toml": MIDDLE})
+    root = make_project(tmp_path / "p", files={"pyproject.toml": MIDDLE})
 
     result = init(root, force=True)
 
@@ -361,7 +332,7 @@ def test_force_replaces_the_table_and_its_sub_tables_in_place(tmp_path: Path) ->
 def test_force_finds_the_table_however_it_is_spelled(
     tmp_path: Path, old: str, before: str, after: str
 ) -> None:
-    root = make_project(tmp_path / "p", {"pyproject.toml": old})
+    root = make_project(tmp_path / "p", files={"pyproject.toml": old})
 
     result = init(root, force=True)
 
@@ -386,7 +357,7 @@ def test_crlf_files_keep_their_line_endings(tmp_path: Path) -> None:
 
 def test_dotted_keys_cannot_be_replaced(tmp_path: Path) -> None:
     old = '[tool]\ndevbox.python = "3.11"\n'
-    root = make_project(tmp_path / "p", {"pyproject.toml": old})
+    root = make_project(tmp_path / "p", files={"pyproject.toml": old})
 
     assert "--force" in init_error(root)
     message = init_error(root, force=True)
@@ -399,7 +370,7 @@ def test_dotted_keys_cannot_be_replaced(tmp_path: Path) -> None:
 def test_a_table_that_cannot_be_appended_is_refused(tmp_path: Path) -> None:
     # An inline [tool] table cannot be extended by a [tool.devbox] header.
     old = "tool = { ruff = { line-length = 90 } }\n"
-    root = make_project(tmp_path / "p", {"pyproject.toml": old})
+    root = make_project(tmp_path / "p", files={"pyproject.toml": old})
 
     message = init_error(root)
 
@@ -410,7 +381,7 @@ def test_a_table_that_cannot_be_appended_is_refused(tmp_path: Path) -> None:
 
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     old = "[project\nname = 1\n"
-    root = make_project(tmp_path / "p", {"pyproject.toml": old})
+    root = make_project(tmp_path / "p", files={"pyproject.toml": old})
 
     assert "invalid TOML" in init_error(root)
     assert (root / "pyproject.toml").read_text(encoding="utf-8") == old
@@ -456,7 +427,7 @@ def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
 def test_linters_come_from_their_configuration(
     tmp_path: Path, files: dict[str, str], lint: list[str], said: str
 ) -> None:
-    root = make_project(tmp_path / "p", files)
+    root = make_project(tmp_path / "p", files=files)
 
     text = propose(root)
 
@@ -479,7 +450,7 @@ def test_linters_come_from_their_configuration(
     ],
 )
 def test_pytest_and_why(tmp_path: Path, files: dict[str, str], said: str) -> None:
-    root = make_project(tmp_path / "p", files)
+    root = make_project(tmp_path / "p", files=files)
 
     text = propose(root)
 
@@ -501,12 +472,12 @@ def test_python_is_the_newest_that_requires_python_allows(
     tmp_path: Path, requires_python: str | None, python: str, said: str
 ) -> None:
     spec = f'requires-python = "{requires_python}"\n' if requires_python else ""
-    root = make_project(tmp_path / "p", {"pyproject.toml": f'[project]\nname = "v"\n{spec}'})
+    root = make_project(tmp_path / "p", files={"pyproject.toml": f'[project]\nname = "v"\n{spec}'})
 
     text = propose(root)
 
     assert table(text)["python"] == python
-    facts = inspect_project(root, read_pyproject(root))
+    _, facts = load_project(root)
     assert python == config.default_python(facts)
     assert said in comments(text)
 
@@ -514,7 +485,7 @@ def test_python_is_the_newest_that_requires_python_allows(
 def test_test_extras_and_groups_are_picked_by_name(tmp_path: Path) -> None:
     root = make_project(
         tmp_path / "p",
-        {
+        files={
             "pyproject.toml": """\
                 [project]
                 name = "names"
@@ -557,7 +528,7 @@ def test_requirement_files_are_proposed_when_named_for_tests(tmp_path: Path) -> 
         "requirements/base.txt",
         "constraints.txt",
     ]
-    root = make_project(tmp_path / "p", {name: "six\n" for name in names})
+    root = make_project(tmp_path / "p", files={name: "six\n" for name in names})
     init(root)
 
     cfg = load_config(root)
@@ -574,7 +545,7 @@ def test_requirement_files_are_proposed_when_named_for_tests(tmp_path: Path) -> 
 
 
 def test_runtime_requirements_alone_are_only_mentioned(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p", {"requirements.txt": "six\n"})
+    root = make_project(tmp_path / "p", files={"requirements.txt": "six\n"})
 
     text = propose(root)
 
@@ -612,7 +583,7 @@ def test_tox_deps_become_packages_and_nothing_is_run(
 ) -> None:
     root = make_project(
         tmp_path / "p",
-        {
+        files={
             "tox.ini": TOX_INI,
             "pyproject.toml": """\
                 [project]
@@ -648,7 +619,7 @@ def test_tox_deps_become_packages_and_nothing_is_run(
 
 
 def test_a_broken_tox_ini_is_skipped_with_a_note(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p", {"tox.ini": "deps = pytest\n[testenv\n"})
+    root = make_project(tmp_path / "p", files={"tox.ini": "deps = pytest\n[testenv\n"})
 
     text = propose(root)
 
@@ -657,7 +628,7 @@ def test_a_broken_tox_ini_is_skipped_with_a_note(tmp_path: Path) -> None:
 
 
 def test_uv_lock_is_noticed(tmp_path: Path) -> None:
-    root = copy_fixture("init_src", tmp_path)
+    root = copy_fixture("init_src", tmp_path, fresh=False)
     assert "No uv.lock" in comments(propose(root))
 
     (root / "uv.lock").write_text("version = 1\n", encoding="utf-8")
@@ -667,7 +638,7 @@ def test_uv_lock_is_noticed(tmp_path: Path) -> None:
 
 def test_mypy_files_setting_gets_a_plain_mypy_command(tmp_path: Path) -> None:
     root = make_project(
-        tmp_path / "p", {"pyproject.toml": '[tool.mypy]\nfiles = ["src"]\nstrict = true\n'}
+        tmp_path / "p", files={"pyproject.toml": '[tool.mypy]\nfiles = ["src"]\nstrict = true\n'}
     )
     init(root)
 
@@ -683,7 +654,9 @@ def test_mypy_files_setting_gets_a_plain_mypy_command(tmp_path: Path) -> None:
 def test_odd_project_text_is_kept_out_of_comment_syntax(tmp_path: Path) -> None:
     root = make_project(
         tmp_path / "p",
-        {"pyproject.toml": '[project]\nname = "odd"\nrequires-python = ">=3.11\\n# \\u0007"\n'},
+        files={
+            "pyproject.toml": '[project]\nname = "odd"\nrequires-python = ">=3.11\\n# \\u0007"\n'
+        },
     )
     init(root)
 
@@ -697,12 +670,12 @@ def test_a_project_with_extensions_gets_a_compiler_proposed(tmp_path: Path) -> N
     setup_py = (
         "from setuptools import Extension, setup\nsetup(ext_modules=[Extension('p._c', ['c.c'])])\n"
     )
-    root = make_project(tmp_path / "p", {"setup.py": setup_py})
+    root = make_project(tmp_path / "p", files={"setup.py": setup_py})
     init(root)
     assert load_config(root).system_packages == ("gcc", "libc6-dev", "python3-dev")
     assert "builds native extensions" in comments(
         (root / "pyproject.toml").read_text(encoding="utf-8")
     )
-    plain = make_project(tmp_path / "q", {})
+    plain = make_project(tmp_path / "q", files={})
     init(plain)
     assert load_config(plain).system_packages == ()
