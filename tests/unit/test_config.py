@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,34 +12,9 @@ from devbox import config, tools
 from devbox.config import Source, ToolOverride
 from devbox.config.project import ProjectFacts, inspect_project, read_pyproject
 from devbox.errors import ConfigError
+from helpers import devbox_pyproject, load_config, load_project, make_project
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def write_project(root: Path, text: str) -> dict[str, Any]:
-    """Write ``pyproject.toml`` under ``root`` and parse it the way devbox does."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(textwrap.dedent(text), encoding="utf-8")
-    return read_pyproject(root)
-
-
-def devbox_table(table: Mapping[str, Any]) -> dict[str, Any]:
-    """A parsed pyproject holding only ``[tool.devbox]``."""
-    return {"tool": {"devbox": dict(table)}}
-
-
-def load(
-    tmp_path: Path,
-    table: Mapping[str, Any] | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    cli: Mapping[str, object] | None = None,
-    facts: ProjectFacts | None = None,
-) -> config.Config:
-    pyproject = devbox_table(table) if table is not None else {}
-    return config.load(
-        pyproject, path=tmp_path / "pyproject.toml", env=env or {}, cli=cli, facts=facts
-    )
 
 
 def load_error(
@@ -49,11 +23,13 @@ def load_error(
     *,
     env: Mapping[str, str] | None = None,
     cli: Mapping[str, object] | None = None,
-    facts: ProjectFacts | None = None,
+    facts: ProjectFacts | bool = False,
 ) -> str:
-    """Load, expecting a ConfigError with exit code 2; return its message."""
+    """Load ``[tool.devbox]`` = ``table`` (no ``[project]``; no facts unless given), expecting
+    a ConfigError with exit code 2; return its message."""
+    pyproject = devbox_pyproject(table, project=None)
     with pytest.raises(ConfigError) as info:
-        load(tmp_path, table, env=env, cli=cli, facts=facts)
+        load_config(tmp_path, pyproject, env=env, cli=cli, facts=facts)
     assert info.value.exit_code == 2
     assert str(info.value) == info.value.message
     return info.value.message
@@ -98,7 +74,7 @@ def test_defaults_when_no_table(tmp_path: Path, pyproject: dict[str, Any]) -> No
 
 
 def test_defaults_match_keys_table(tmp_path: Path) -> None:
-    cfg = load(tmp_path)
+    cfg = load_config(tmp_path, devbox_pyproject(project=None), facts=False)
     for name, key in config.KEYS.items():
         if name == "python":
             continue  # computed from requires-python
@@ -116,9 +92,16 @@ def test_devbox_table_not_a_table(tmp_path: Path) -> None:
 
 
 def test_image_for_substitutes_python(tmp_path: Path) -> None:
-    cfg = load(tmp_path, {"base-image": "registry:5000/team/py:{python}-{python}"})
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject({"base-image": "registry:5000/team/py:{python}-{python}"}, project=None),
+        facts=False,
+    )
     assert cfg.image_for("3.11") == "registry:5000/team/py:3.11-3.11"
-    assert load(tmp_path).image_for("3.13") == "python:3.13-slim"
+    assert (
+        load_config(tmp_path, devbox_pyproject(project=None), facts=False).image_for("3.13")
+        == "python:3.13-slim"
+    )
 
 
 def test_key_metadata() -> None:
@@ -137,9 +120,10 @@ def test_key_metadata() -> None:
 def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
     (tmp_path / "certs").mkdir()
     (tmp_path / "certs" / "corp.pem").write_text("-----BEGIN CERTIFICATE-----\n")
-    pyproject = write_project(
-        tmp_path,
-        """
+    pyproject = read_pyproject(
+        make_project(
+            tmp_path,
+            """
         [project]
         name = "demo"
         version = "1.0"
@@ -175,6 +159,7 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
         [tool.devbox.tools.custom]
         command = ["python", "-m", "custom", "--check"]
         """,
+        )
     )
     env = {"CORP_USER": "ci", "CORP_TOKEN": "s3cr3t"}
     cfg = config.load(pyproject, path=tmp_path / "pyproject.toml", env=env)
@@ -224,7 +209,7 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
 def test_python_string_or_one_element_list(
     tmp_path: Path, value: object, expected: tuple[str, ...]
 ) -> None:
-    cfg = load(tmp_path, {"python": value})
+    cfg = load_config(tmp_path, devbox_pyproject({"python": value}, project=None), facts=False)
     assert cfg.python == expected
     assert cfg.sources["python"] is Source.PYPROJECT
 
@@ -243,18 +228,29 @@ def test_python_string_or_one_element_list(
     ],
 )
 def test_base_image_accepted(tmp_path: Path, image: str) -> None:
-    cfg = load(tmp_path, {"base-image": image})
+    cfg = load_config(tmp_path, devbox_pyproject({"base-image": image}, project=None), facts=False)
     assert cfg.base_image == image
     assert cfg.sources["base-image"] is Source.PYPROJECT
 
 
 @pytest.mark.parametrize("installer", ["uv", "pip"])
 def test_installer(tmp_path: Path, installer: str) -> None:
-    assert load(tmp_path, {"installer": installer}).installer == installer
+    assert (
+        load_config(
+            tmp_path, devbox_pyproject({"installer": installer}, project=None), facts=False
+        ).installer
+        == installer
+    )
 
 
 def test_extras_and_groups_dedupe_keep_order(tmp_path: Path) -> None:
-    cfg = load(tmp_path, {"extras": ["b", "a", "b"], "groups": ["lint", "test", "lint"]})
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject(
+            {"extras": ["b", "a", "b"], "groups": ["lint", "test", "lint"]}, project=None
+        ),
+        facts=False,
+    )
     assert cfg.extras == ("b", "a")
     assert cfg.groups == ("lint", "test")
 
@@ -269,46 +265,66 @@ def test_extras_and_groups_dedupe_keep_order(tmp_path: Path) -> None:
     ],
 )
 def test_requirements_normalized(tmp_path: Path, given: str, expected: str) -> None:
-    assert load(tmp_path, {"requirements": [given]}).requirements == (expected,)
+    assert load_config(
+        tmp_path, devbox_pyproject({"requirements": [given]}, project=None), facts=False
+    ).requirements == (expected,)
 
 
 def test_packages(tmp_path: Path) -> None:
-    cfg = load(tmp_path, {"packages": ["requests>=2", "attrs; python_version >= '3.10'"]})
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject(
+            {"packages": ["requests>=2", "attrs; python_version >= '3.10'"]}, project=None
+        ),
+        facts=False,
+    )
     assert cfg.packages == ("requests>=2", "attrs; python_version >= '3.10'")
 
 
 @pytest.mark.parametrize("name", sorted(tools.BUILTIN))
 def test_every_builtin_tool_allowed_in_lint_and_test(tmp_path: Path, name: str) -> None:
-    cfg = load(tmp_path, {"lint": [name], "test": [name]})
+    cfg = load_config(
+        tmp_path, devbox_pyproject({"lint": [name], "test": [name]}, project=None), facts=False
+    )
     assert cfg.lint == (name,)
     assert cfg.test == (name,)
 
 
 def test_empty_lint_and_test_lists(tmp_path: Path) -> None:
-    cfg = load(tmp_path, {"lint": [], "test": []})
+    cfg = load_config(
+        tmp_path, devbox_pyproject({"lint": [], "test": []}, project=None), facts=False
+    )
     assert cfg.lint == ()
     assert cfg.test == ()
     assert cfg.sources["lint"] is Source.PYPROJECT
 
 
 def test_tool_override_of_builtin_only_command(tmp_path: Path) -> None:
-    cfg = load(tmp_path, {"tools": {"ruff": {"command": ["ruff", "check", "src"]}}})
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject({"tools": {"ruff": {"command": ["ruff", "check", "src"]}}}, project=None),
+        facts=False,
+    )
     assert cfg.tools["ruff"] == ToolOverride(command=("ruff", "check", "src"))
     assert cfg.tools["ruff"].packages is None
     assert cfg.tools["ruff"].env is None
 
 
 def test_new_tool_usable_in_lint_and_test(tmp_path: Path) -> None:
-    cfg = load(
+    cfg = load_config(
         tmp_path,
-        {
-            "tools": {
-                "bandit": {"command": ["bandit", "-r", "src"], "packages": ["bandit"]},
-                "behave": {"command": ["behave"]},
+        devbox_pyproject(
+            {
+                "tools": {
+                    "bandit": {"command": ["bandit", "-r", "src"], "packages": ["bandit"]},
+                    "behave": {"command": ["behave"]},
+                },
+                "lint": ["ruff", "bandit"],
+                "test": ["pytest", "behave"],
             },
-            "lint": ["ruff", "bandit"],
-            "test": ["pytest", "behave"],
-        },
+            project=None,
+        ),
+        facts=False,
     )
     assert cfg.tools["bandit"] == ToolOverride(
         command=("bandit", "-r", "src"), packages=("bandit",)
@@ -318,7 +334,11 @@ def test_new_tool_usable_in_lint_and_test(tmp_path: Path) -> None:
 
 
 def test_exclude(tmp_path: Path) -> None:
-    assert load(tmp_path, {"exclude": ["data/", "*.bin", "data/"]}).exclude == ("data/", "*.bin")
+    assert load_config(
+        tmp_path,
+        devbox_pyproject({"exclude": ["data/", "*.bin", "data/"]}, project=None),
+        facts=False,
+    ).exclude == ("data/", "*.bin")
 
 
 # --- environment -----------------------------------------------------------------------------
@@ -351,7 +371,7 @@ def test_env_every_key(tmp_path: Path) -> None:
         "DEVBOX_SYSTEM_PACKAGES": "gcc, python3-dev",
         "DEVBOX_PRETEND_VERSION": "2.0",
     }
-    cfg = load(tmp_path, env=env)
+    cfg = load_config(tmp_path, devbox_pyproject(project=None), env=env, facts=False)
     assert cfg.index_url == "https://pkgs.example.com/simple"
     assert cfg.extra_index_url == ("https://a.example/simple", "https://b.example/simple")
     assert cfg.secret_env == ("API_TOKEN", "OTHER")
@@ -387,21 +407,33 @@ def test_env_every_key(tmp_path: Path) -> None:
     ],
 )
 def test_env_lists_are_comma_separated(tmp_path: Path, raw: str, expected: tuple[str, ...]) -> None:
-    assert load(tmp_path, env={"DEVBOX_EXTRAS": raw}).extras == expected
+    assert (
+        load_config(
+            tmp_path, devbox_pyproject(project=None), env={"DEVBOX_EXTRAS": raw}, facts=False
+        ).extras
+        == expected
+    )
 
 
 def test_env_python_single_value(tmp_path: Path) -> None:
-    cfg = load(tmp_path, {"python": "3.11"}, env={"DEVBOX_PYTHON": " 3.13 "})
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject({"python": "3.11"}, project=None),
+        env={"DEVBOX_PYTHON": " 3.13 "},
+        facts=False,
+    )
     assert cfg.python == ("3.13",)
     assert cfg.sources["python"] is Source.ENV
 
 
 def test_env_tools_inline_table_override(tmp_path: Path) -> None:
-    cfg = load(
+    cfg = load_config(
         tmp_path,
+        devbox_pyproject(project=None),
         env={
             "DEVBOX_TOOLS": '{ pytest = { packages = ["pytest", "hypothesis"], env = { A = "1" } } }'
         },
+        facts=False,
     )
     assert cfg.tools["pytest"] == ToolOverride(packages=("pytest", "hypothesis"), env={"A": "1"})
     assert cfg.sources["tools"] is Source.ENV
@@ -410,7 +442,12 @@ def test_env_tools_inline_table_override(tmp_path: Path) -> None:
 @pytest.mark.parametrize("value", ["", None])
 def test_env_empty_or_absent_is_ignored(tmp_path: Path, value: str | None) -> None:
     env = {} if value is None else {"DEVBOX_INSTALLER": value, "DEVBOX_LINT": value}
-    cfg = load(tmp_path, {"installer": "pip", "lint": ["mypy"]}, env=env)
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject({"installer": "pip", "lint": ["mypy"]}, project=None),
+        env=env,
+        facts=False,
+    )
     assert cfg.installer == "pip"
     assert cfg.lint == ("mypy",)
     assert cfg.sources["installer"] is Source.PYPROJECT
@@ -418,7 +455,12 @@ def test_env_empty_or_absent_is_ignored(tmp_path: Path, value: str | None) -> No
 
 
 def test_env_ignores_unrelated_variables(tmp_path: Path) -> None:
-    cfg = load(tmp_path, env={"DEVBOX": "x", "DEVBOX_UNKNOWN": "x", "PYTHON": "3.10"})
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject(project=None),
+        env={"DEVBOX": "x", "DEVBOX_UNKNOWN": "x", "PYTHON": "3.10"},
+        facts=False,
+    )
     assert cfg.python == ("3.12",)
     assert all(source is Source.DEFAULT for source in cfg.sources.values())
 
@@ -430,7 +472,9 @@ def test_precedence_defaults_pyproject_env_cli(tmp_path: Path) -> None:
     table = {"python": "3.10", "base-image": "a/py:{python}", "installer": "pip"}
     env = {"DEVBOX_PYTHON": "3.11", "DEVBOX_BASE_IMAGE": "b/py:{python}"}
     cli = {"python": "3.13"}
-    cfg = load(tmp_path, table, env=env, cli=cli)
+    cfg = load_config(
+        tmp_path, devbox_pyproject(table, project=None), env=env, cli=cli, facts=False
+    )
     assert cfg.python == ("3.13",)  # cli > env > pyproject
     assert cfg.base_image == "b/py:{python}"  # env > pyproject
     assert cfg.installer == "pip"  # pyproject > default
@@ -442,11 +486,12 @@ def test_precedence_defaults_pyproject_env_cli(tmp_path: Path) -> None:
 
 
 def test_cli_none_means_not_given(tmp_path: Path) -> None:
-    cfg = load(
+    cfg = load_config(
         tmp_path,
-        {"python": "3.10"},
+        devbox_pyproject({"python": "3.10"}, project=None),
         env={"DEVBOX_BASE_IMAGE": "b/py:{python}"},
         cli={"python": None, "base-image": None},
+        facts=False,
     )
     assert cfg.python == ("3.10",)
     assert cfg.base_image == "b/py:{python}"
@@ -455,18 +500,24 @@ def test_cli_none_means_not_given(tmp_path: Path) -> None:
 
 
 def test_cli_base_image_overrides_everything(tmp_path: Path) -> None:
-    cfg = load(
+    cfg = load_config(
         tmp_path,
-        {"base-image": "a/py:{python}"},
+        devbox_pyproject({"base-image": "a/py:{python}"}, project=None),
         env={"DEVBOX_BASE_IMAGE": "b/py:{python}"},
         cli={"base-image": "c/py:{python}"},
+        facts=False,
     )
     assert cfg.base_image == "c/py:{python}"
     assert cfg.sources["base-image"] is Source.CLI
 
 
 def test_env_list_replaces_pyproject_list(tmp_path: Path) -> None:
-    cfg = load(tmp_path, {"lint": ["ruff", "mypy"]}, env={"DEVBOX_LINT": "black"})
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject({"lint": ["ruff", "mypy"]}, project=None),
+        env={"DEVBOX_LINT": "black"},
+        facts=False,
+    )
     assert cfg.lint == ("black",)
 
 
@@ -475,19 +526,18 @@ def test_source_order() -> None:
 
 
 def test_sources_not_part_of_equality(tmp_path: Path) -> None:
-    from_file = load(tmp_path, {"installer": "pip"})
-    from_env = load(tmp_path, env={"DEVBOX_INSTALLER": "pip"})
+    from_file = load_config(
+        tmp_path, devbox_pyproject({"installer": "pip"}, project=None), facts=False
+    )
+    from_env = load_config(
+        tmp_path, devbox_pyproject(project=None), env={"DEVBOX_INSTALLER": "pip"}, facts=False
+    )
     assert from_file.sources["installer"] is Source.PYPROJECT
     assert from_env.sources["installer"] is Source.ENV
     assert from_file == from_env
 
 
 # --- default Python from requires-python ---------------------------------------------------------
-
-
-def facts_for(tmp_path: Path, project: Mapping[str, Any] | None = None) -> ProjectFacts:
-    pyproject: dict[str, Any] = {"project": dict(project)} if project is not None else {}
-    return inspect_project(tmp_path, pyproject)
 
 
 @pytest.mark.parametrize(
@@ -510,9 +560,8 @@ def test_default_python(tmp_path: Path, requires_python: str | None, expected: s
     project: dict[str, Any] = {"name": "x"}
     if requires_python is not None:
         project["requires-python"] = requires_python
-    facts = facts_for(tmp_path, project)
+    cfg, facts = load_project(tmp_path, devbox_pyproject(project=project))
     assert config.default_python(facts) == expected
-    cfg = load(tmp_path, facts=facts)
     assert cfg.python == (expected,)
     assert cfg.sources["python"] is Source.DEFAULT
 
@@ -527,8 +576,8 @@ def test_default_python_candidates() -> None:
 
 
 def test_explicit_python_wins_over_requires_python(tmp_path: Path) -> None:
-    facts = facts_for(tmp_path, {"name": "x", "requires-python": ">=3.10,<3.11"})
-    cfg = load(tmp_path, {"python": "3.13"}, facts=facts)
+    project = {"name": "x", "requires-python": ">=3.10,<3.11"}
+    cfg = load_config(tmp_path, devbox_pyproject({"python": "3.13"}, project=project))
     assert cfg.python == ("3.13",)
 
 
@@ -599,7 +648,7 @@ def test_wrong_types_and_values(tmp_path: Path, key: str, value: object, describ
 
 
 def test_python_float_from_real_toml(tmp_path: Path) -> None:
-    pyproject = write_project(tmp_path, "[tool.devbox]\npython = 3.11\n")
+    pyproject = read_pyproject(make_project(tmp_path, "[tool.devbox]\npython = 3.11\n"))
     with pytest.raises(ConfigError) as info:
         config.load(pyproject, path=tmp_path / "pyproject.toml", env={})
     assert_names_key(info.value.message, tmp_path, "python")
@@ -608,7 +657,7 @@ def test_python_float_from_real_toml(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", [["3.11", "3.12"], ["3.10", "3.11", "3.12"], "3.10,3.11,3.12"])
 def test_python_several_versions_make_a_matrix(tmp_path: Path, value: object) -> None:
-    cfg = load(tmp_path, {"python": value})
+    cfg = load_config(tmp_path, devbox_pyproject({"python": value}, project=None), facts=False)
     assert cfg.python[0] == "3.10" or cfg.python[0] == "3.11"
     assert cfg.python == tuple(value.split(",") if isinstance(value, str) else value)
 
@@ -620,25 +669,16 @@ def test_python_matrix_values_are_checked(tmp_path: Path, value: object) -> None
 
 
 def test_all_pythons_takes_the_candidates_requires_python_allows(tmp_path: Path) -> None:
-    pyproject = write_project(
+    root = make_project(
         tmp_path,
         '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.11"\n[tool.devbox]\npython = "3.12"\n',
     )
-    facts = inspect_project(tmp_path, pyproject)
-    cfg = config.load(
-        pyproject, path=tmp_path / "pyproject.toml", env={}, facts=facts, all_pythons=True
-    )
+    cfg = load_config(root, all_pythons=True)
     assert cfg.python == ("3.11", "3.12", "3.13")
-    narrowed = config.load(
-        pyproject, path=tmp_path / "pyproject.toml", env={"DEVBOX_PYTHON_CANDIDATES": "3.10,3.13"},
-        facts=facts, all_pythons=True,
-    )  # fmt: skip
+    narrowed = load_config(root, env={"DEVBOX_PYTHON_CANDIDATES": "3.10,3.13"}, all_pythons=True)
     assert narrowed.python == ("3.13",)
     with pytest.raises(ConfigError, match="allows none of python-candidates"):
-        config.load(
-            pyproject, path=tmp_path / "pyproject.toml", env={"DEVBOX_PYTHON_CANDIDATES": "3.10"},
-            facts=facts, all_pythons=True,
-        )  # fmt: skip
+        load_config(root, env={"DEVBOX_PYTHON_CANDIDATES": "3.10"}, all_pythons=True)
 
 
 @pytest.mark.parametrize(
@@ -901,16 +941,21 @@ typing = ["mypy"]
 
 
 def project_facts(tmp_path: Path, text: str = PROJECT) -> ProjectFacts:
-    return inspect_project(tmp_path, write_project(tmp_path, text))
+    """The facts of a project whose pyproject.toml is ``text`` (its ``[tool.devbox]`` comes
+    separately, from each test's table)."""
+    return inspect_project(tmp_path, read_pyproject(make_project(tmp_path, text)))
 
 
 def test_extras_groups_requirements_present(tmp_path: Path) -> None:
     facts = project_facts(tmp_path)
     (tmp_path / "reqs").mkdir()
     (tmp_path / "reqs" / "dev.txt").write_text("attrs\n", encoding="utf-8")
-    cfg = load(
+    cfg = load_config(
         tmp_path,
-        {"extras": ["test", "docs"], "groups": ["lint"], "requirements": ["reqs/dev.txt"]},
+        devbox_pyproject(
+            {"extras": ["test", "docs"], "groups": ["lint"], "requirements": ["reqs/dev.txt"]},
+            project=None,
+        ),
         facts=facts,
     )
     assert cfg.extras == ("test", "docs")
@@ -967,7 +1012,11 @@ def test_requirement_path_is_a_directory(tmp_path: Path) -> None:
 
 
 def test_project_checks_skipped_without_facts(tmp_path: Path) -> None:
-    cfg = load(tmp_path, {"extras": ["nope"], "requirements": ["missing.txt"]})
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject({"extras": ["nope"], "requirements": ["missing.txt"]}, project=None),
+        facts=False,
+    )
     assert cfg.extras == ("nope",)
     assert cfg.requirements == ("missing.txt",)
 
@@ -975,11 +1024,24 @@ def test_project_checks_skipped_without_facts(tmp_path: Path) -> None:
 def test_ca_bundle_is_found_in_the_usual_variables_and_checked(tmp_path: Path) -> None:
     bundle = tmp_path / "corp.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
-    assert load(tmp_path, env={"REQUESTS_CA_BUNDLE": str(bundle)}).ca_bundle == str(
-        bundle.resolve()
+    assert load_config(
+        tmp_path,
+        devbox_pyproject(project=None),
+        env={"REQUESTS_CA_BUNDLE": str(bundle)},
+        facts=False,
+    ).ca_bundle == str(bundle.resolve())
+    assert (
+        load_config(
+            tmp_path,
+            devbox_pyproject(project=None),
+            env={"SSL_CERT_FILE": str(tmp_path / "absent.pem")},
+            facts=False,
+        ).ca_bundle
+        is None
     )
-    assert load(tmp_path, env={"SSL_CERT_FILE": str(tmp_path / "absent.pem")}).ca_bundle is None
-    assert load(tmp_path, env={}).ca_bundle is None
+    assert (
+        load_config(tmp_path, devbox_pyproject(project=None), env={}, facts=False).ca_bundle is None
+    )
     message = load_error(tmp_path, {"ca-bundle": "missing.pem"})
     assert_names_key(message, tmp_path, "ca-bundle")
     assert "does not exist" in message
