@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from devbox import tools
 from devbox.report.github import github_annotations
 from devbox.report.junit import junit_cases
-from devbox.results import findings
-from devbox.results.findings import Finding, parse
+from devbox.results.findings import Finding
 from devbox.results.model import RunResult, Status
+from devbox.tools import parse
 from helpers import tool_result
 
 RUFF = """\
@@ -522,7 +523,7 @@ def test_annotation_escaping_of_colons_and_carriage_returns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     finding = Finding("C:/x,y.py", 4, 2, "one\r\ntwo: 50%", "E1")
-    monkeypatch.setattr(findings, "parse", lambda name, text: [finding])
+    monkeypatch.setattr(tools, "parse", lambda name, text: [finding])
     result = RunResult(
         (tool_result("a:b", Status.FAILED, python="3.13", duration_s=0.1, output="anything\n"),)
     )

@@ -18,8 +18,8 @@ from devbox.report.console import (
     print_outputs,
     print_summary,
     rewrite_paths,
-    write_json,
 )
+from devbox.report.json_report import write as write_json
 from devbox.results.model import Environment, RunResult, Status
 from devbox.results.model import TestCounts as Counts  # not collected as a test class
 from devbox.results.progress import ToolProgress

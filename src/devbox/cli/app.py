@@ -177,24 +177,10 @@ def editor_vscode(ctx: click.Context, /, dry_run: bool) -> None:
 
     An existing tasks.json is merged: other tasks and comments are kept.
     """
-    from devbox.build.session import Options, load_config
     from devbox.commands import editor as editor_mod
 
-    root = _project_dir(ctx)
-    cfg, _ = load_config(Options(project_dir=root, command="check", cli={}), os.environ)
-    tools = [(name, "lint") for name in cfg.lint] + [
-        (name, "test") for name in cfg.test if name not in cfg.lint
-    ]
-    text, changed = editor_mod.write_vscode(root, tools, dry_run=dry_run)
-    target = root / editor_mod.TASKS_FILE
-    if dry_run:
-        click.echo(text, nl=not text.endswith("\n"))
-    elif changed:
-        click.echo(
-            f"devbox: wrote {target} (tasks: {', '.join(['lint', 'test', *(n for n, _ in tools)])})"
-        )
-    else:
-        click.echo(f"devbox: {target} is up to date")
+    text = editor_mod.vscode_command(_project_dir(ctx), os.environ, dry_run=dry_run)
+    click.echo(text, nl=not text.endswith("\n"))
 
 
 @cli.command("init")

@@ -8,7 +8,7 @@ are :mod:`devbox.edit.vscode`'s, given these matchers as data.  :func:`devbox_ta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +115,26 @@ def vscode_tasks(
     See :func:`devbox.edit.vscode.vscode_tasks`: every other byte of ``existing`` is kept.
     """
     return vscode.vscode_tasks(existing, _kinds(tools), MATCHERS, source=source)
+
+
+def vscode_command(project_dir: Path, env: Mapping[str, str], *, dry_run: bool) -> str:
+    """`devbox editor vscode`: write (or with ``dry_run`` show) the tasks of the configured
+    tools; returns what to print."""
+    from devbox.build.session import Options, load_config
+
+    cfg, _ = load_config(Options(project_dir=project_dir, command="check", cli={}), env)
+    tools = [(name, "lint") for name in cfg.lint] + [
+        (name, "test") for name in cfg.test if name not in cfg.lint
+    ]
+    text, changed = write_vscode(project_dir, tools, dry_run=dry_run)
+    target = project_dir / TASKS_FILE
+    if dry_run:
+        return text
+    if changed:
+        return (
+            f"devbox: wrote {target} (tasks: {', '.join(['lint', 'test', *(n for n, _ in tools)])})"
+        )
+    return f"devbox: {target} is up to date"
 
 
 def write_vscode(project_dir: Path, tools: Sequence[ToolSpec], *, dry_run: bool) -> tuple[str, bool]:  # fmt: skip

@@ -30,7 +30,7 @@ from devbox.build.session import (
 from devbox.engine import SETTLE_S
 from devbox.errors import BuildFailed, ConfigError, Interrupted
 from devbox.report import console as report
-from devbox.report import junit
+from devbox.report import json_report, junit
 from devbox.results.collect import collect, save_logs
 from devbox.results.diagnose import environment_message, tail, unreadable_message
 from devbox.results.model import RunResult
@@ -154,7 +154,7 @@ def present(job: Job, result: RunResult, console: Console) -> None:
 
         for line in github_annotations(result, plan.project.root, cwd):
             console.out(line, highlight=False)
-    for path, write in ((opts.report_json, report.write_json), (opts.junit_xml, junit.write)):
+    for path, write in ((opts.report_json, json_report.write), (opts.junit_xml, junit.write)):
         if path is not None:  # both writes are atomic
             replaced = path.exists()
             write(path, result)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
@@ -18,7 +17,6 @@ from rich.text import Text
 
 from devbox.build.contract import UV_VENV, VENV, WORKDIR
 from devbox.build.plan import ToolRun
-from devbox.fsutil import atomic_write
 from devbox.results.model import RunResult, Status, ToolResult
 from devbox.results.progress import ToolProgress
 
@@ -242,7 +240,3 @@ def print_summary(console: Console, result: RunResult) -> None:
                 style="green",
             )
         )
-
-
-def write_json(path: Path, result: RunResult) -> None:
-    atomic_write(path, json.dumps(result.to_json(), indent=2) + "\n")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from devbox import tools
 from devbox.report.console import rewrite_paths
-from devbox.results import findings
 from devbox.results.model import RunResult, Status
 
 
@@ -28,7 +28,7 @@ def github_annotations(result: RunResult, project_root: Path, cwd: Path) -> list
         if tool.status is not Status.FAILED:
             continue
         title = _escape_property(f"{tool.name} [{tool.python}]")
-        found = findings.parse(tool.name, rewrite_paths(tool.output, project_root, cwd))
+        found = tools.parse(tool.name, rewrite_paths(tool.output, project_root, cwd))
         if not found:
             message = _escape_data(f"{tool.name} failed (exit code {tool.exit_code})")
             commands.append(f"::error title={title}::{message}")

@@ -80,7 +80,7 @@ def _tool_suites(tool: ToolResult) -> list[ET.Element]:
             return suites
     suite = _suite(name)
     if tool.status is Status.FAILED and not _writes_junit(tool.name):
-        found = [_project_relative(f) for f in findings.parse(tool.name, tool.output)]
+        found = [_project_relative(f) for f in tools.parse(tool.name, tool.output)]
         if found:
             suite.extend(junit_cases(tool, found))
             return [_finish(suite)]

@@ -1,8 +1,9 @@
 """Tool output → findings (file, line, message) for CI annotations and per-finding JUnit cases.
 
-:func:`parse` reads the text a tool printed, after :func:`devbox.report.console.rewrite_paths`
-made its paths host paths relative to the current directory.  Each built-in tool's module in
-:mod:`devbox.tools` knows its own format (``Tool.parse``); this module has what they share:
+:func:`devbox.tools.parse` reads the text a tool printed, after
+:func:`devbox.report.console.rewrite_paths` made its paths host paths relative to the current
+directory.  Each built-in tool's module in :mod:`devbox.tools` knows its own format
+(``Tool.parse``); this module has what they share:
 :class:`Finding`, the path pattern, the line-by-line reader, the "would reformat" format of
 black and ruff-format, and the recognition of a pytest session.
 
@@ -128,18 +129,3 @@ def fallback_formats(line_formats: Iterable[Sequence[LineFormat]]) -> tuple[Line
     for formats in line_formats:
         ordered += [f for f in formats if f not in ordered and f is not reformat]
     return (*ordered, reformat)
-
-
-def parse(tool: str, output: str) -> list[Finding]:
-    """The findings in ``output`` (paths as printed: rewrite container paths first)."""
-    # The tool modules are built from this module's pieces: the registry is imported on use.
-    from devbox import tools
-    from devbox.tools import pytest as pytest_tool
-
-    known = tools.BUILTIN.get(tool)
-    if known is not None:
-        return known.parse(output)
-    text_lines = lines(output)
-    if is_pytest_session(text_lines):
-        return pytest_tool.parse_session(text_lines)
-    return read_lines(text_lines, fallback_formats(t.line_formats for t in tools.BUILTIN.values()))

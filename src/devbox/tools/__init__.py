@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from devbox.build.contract import CACHE
+from devbox.results import findings
+from devbox.results.findings import Finding
 from devbox.tools import black, flake8, isort, mypy, pylint, pytest, ruff
 from devbox.tools.spec import Kind, Tool
 
-__all__ = ["BUILTIN", "COMMON_ENV", "Kind", "Tool"]
+__all__ = ["BUILTIN", "COMMON_ENV", "Kind", "Tool", "parse"]
 
 #: The registry, in the order devbox proposes and lists tools.
 BUILTIN: dict[str, Tool] = {
@@ -32,3 +34,19 @@ BUILTIN: dict[str, Tool] = {
 
 #: Environment every tool step gets: bytecode goes to the cache mount, not the tree.
 COMMON_ENV: Mapping[str, str] = {"PYTHONPYCACHEPREFIX": f"{CACHE}/pycache"}
+
+
+def parse(tool: str, output: str) -> list[Finding]:
+    """The findings in what ``tool`` printed (paths as printed: rewrite container paths first).
+
+    A built-in tool reads its own format; a tool devbox does not know is read as a pytest
+    session when it is one, else with every built-in line format.
+    """
+    known = BUILTIN.get(tool)
+    if known is not None:
+        return known.parse(output)
+    text_lines = findings.lines(output)
+    if findings.is_pytest_session(text_lines):
+        return pytest.parse_session(text_lines)
+    formats = findings.fallback_formats(t.line_formats for t in BUILTIN.values())
+    return findings.read_lines(text_lines, formats)
