@@ -1045,3 +1045,21 @@ def test_ca_bundle_is_found_in_the_usual_variables_and_checked(tmp_path: Path) -
     message = load_error(tmp_path, {"ca-bundle": "missing.pem"})
     assert_names_key(message, tmp_path, "ca-bundle")
     assert "does not exist" in message
+
+
+def test_ca_bundle_home_paths_use_the_given_environment(tmp_path: Path) -> None:
+    # A "~user" that does not exist was a crash (RuntimeError from Path.expanduser), and "~"
+    # was expanded from the process environment instead of the env config code is given.
+    message = load_error(tmp_path, {"ca-bundle": "~nosuchuser9/corp.pem"})
+    assert_names_key(message, tmp_path, "ca-bundle")
+    assert "~nosuchuser9" in message
+    home = tmp_path / "home"
+    (home / "certs").mkdir(parents=True)
+    (home / "certs" / "corp.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    cfg = load_config(
+        tmp_path,
+        devbox_pyproject({"ca-bundle": "~/certs/corp.pem"}, project=None),
+        env={"HOME": str(home)},
+        facts=False,
+    )
+    assert cfg.ca_bundle == str((home / "certs" / "corp.pem").resolve())

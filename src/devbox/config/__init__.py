@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,6 +270,21 @@ def _check_tool_names(
 CA_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT")
 
 
+def _expand_home(value: str, env: Mapping[str, str], where: Callable[[], str]) -> Path:
+    """``~/x`` from the given environment's HOME; ``~user/x`` from the user database."""
+    if value == "~" or value.startswith("~/"):
+        home = env.get("HOME")
+        return Path(home + value[1:]) if home else Path(value).expanduser()
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # "~user" names no user here
+        user = value[1:].split("/", 1)[0]
+        raise ConfigError(
+            f"{where()}: {value!r} starts with ~{user}, but there is no user {user!r} here. "
+            "Give the path of a PEM file (absolute, or relative to the project)."
+        ) from None
+
+
 def _resolve_ca_bundle(
     value: str | None, source: Source, env: Mapping[str, str], path: Path, where_file: str
 ) -> str | None:
@@ -279,7 +294,7 @@ def _resolve_ca_bundle(
             if candidate and Path(candidate).is_file():
                 return str(Path(candidate).resolve())
         return None
-    bundle = Path(value).expanduser()
+    bundle = _expand_home(value, env, lambda: _where(source, KEYS["ca-bundle"], where_file))
     if not bundle.is_absolute():
         bundle = path.parent / bundle
     if not bundle.is_file():
