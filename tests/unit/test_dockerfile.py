@@ -111,11 +111,18 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
             ((f"--from=test-base-{e.python}",), ("/opt/devbox/env/", f"/environments/{e.python}/"))
             for e in envs
         ),
+        # each tool's own result directory only, then the install records (last: they win)
+        *(
+            (
+                (f"--from=tool-{t.name}-{t.python}",),
+                (f"/devbox/out/{t.name}/{t.python}/", f"/{t.name}/{t.python}/"),
+            )
+            for t in plan.tools
+        ),
         *(
             ((f"--from=deps-{e.python}",), ("/opt/devbox/env/", f"/environments/{e.python}/"))
             for e in envs
         ),
-        *(((f"--from=tool-{t.name}-{t.python}",), ("/devbox/out/", "/")) for t in plan.tools),
     ]
 
 

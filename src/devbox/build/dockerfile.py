@@ -181,12 +181,19 @@ def render(plan: Plan) -> Rendered:
     for run in plan.tools:
         parts.append(_tool_stage(plan, run))
     parts.append(_env_status(plan))
+    # Each tool's result comes only from its own stage's OUT/NAME/PYTHON/: whatever else a
+    # tool step (a test, a plugin) writes under OUT, such as another tool's result, stays in
+    # its stage. The install records are copied last, so that even a tool named
+    # "environments" cannot stand in for one.
     results = ["FROM scratch AS results"]
+    results += [
+        f"COPY --from={run.stage} {OUT}/{run.name}/{run.python}/ /{run.name}/{run.python}/"
+        for run in plan.tools
+    ]
     results += [
         f"COPY --from={deps_stage(env)} {ENV_STATUS}/ /environments/{env.python}/"
         for env in plan.environments
     ]
-    results += [f"COPY --from={run.stage} {OUT}/ /" for run in plan.tools]
     parts.append("\n".join(results))
     dockerfile = "\n\n".join(parts) + "\n"
 
