@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devbox.results.model import (
     Environment,
+    NotARegularFile,
     RunResult,
     Status,
     parse_junit,
     read_environment,
+    read_exported,
     read_result,
 )
 from devbox.results.model import TestCounts as Counts  # not collected as a test class
@@ -560,3 +564,209 @@ def test_read_environment_unreadable_status_is_failure(tmp_path: Path, status: s
     env = read_environment(tmp_path, "3.12", "python:3.12", cached=False)
     assert env.ok is False
     assert env.error == "the install step recorded no outcome"
+
+
+# --- links and other non-regular files in the export ---------------------------------------
+#
+# Code in a tool step decides what its result files are, and the local export writes links
+# as links: each of these would make a reader that follows links read a host file.
+
+LINKED = "is a symbolic link: results are read only from regular files"
+PASSING = json.dumps({"exit_code": 0, "duration_s": 0.1})
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Path:
+    """Files outside the export, such as a host's: a passing status and a secret."""
+    d = tmp_path / "host"
+    d.mkdir()
+    (d / "status.json").write_text(PASSING, encoding="utf-8")
+    (d / "secret").write_text("host secret\n", encoding="utf-8")
+    (d / "junit.xml").write_text(JUNIT_SUITE, encoding="utf-8")
+    (d / "install.log").write_text("host install log\n", encoding="utf-8")
+    return d
+
+
+def test_read_result_status_link_is_a_failure_naming_it(tmp_path: Path, host: Path) -> None:
+    out = tmp_path / "out"
+    d = export(out, "ruff", output=b"ruff's own output\n")
+    (d / "status.json").symlink_to(host / "status.json")
+    r = read_result(out, tool_run("ruff"), cached=False)
+    assert (r.status, r.exit_code, r.duration_s) == (Status.FAILED, -1, 0.0)
+    assert r.output == f"devbox: the tool step's status.json {LINKED}.\nruff's own output\n"
+
+
+def test_read_result_environment_error_through_a_link_is_not_believed(
+    tmp_path: Path, host: Path
+) -> None:
+    (host / "status.json").write_text(json.dumps({"environment_error": True, "exit_code": -1}))
+    out = tmp_path / "out"
+    d = export(out, "ruff", output=b"")
+    (d / "status.json").symlink_to(host / "status.json")
+    r = read_result(out, tool_run("ruff"), cached=False)
+    assert r.status is Status.FAILED
+    assert LINKED in r.output
+
+
+def test_read_result_output_link_fails_and_is_not_shown(tmp_path: Path, host: Path) -> None:
+    out = tmp_path / "out"
+    d = export(out, "ruff", status=PASSING)
+    (d / "output").symlink_to(host / "secret")
+    r = read_result(out, tool_run("ruff"), cached=False)
+    assert (r.status, r.exit_code, r.duration_s) == (Status.FAILED, -1, 0.1)
+    assert r.output == f"devbox: the tool step's output {LINKED}.\n"
+    assert "host secret" not in r.output
+
+
+def test_read_result_proc_link_is_not_followed(tmp_path: Path) -> None:
+    """The reported case: a link to devbox's own environment, which may hold a token."""
+    out = tmp_path / "out"
+    d = export(out, "ruff", status=PASSING)
+    (d / "output").symlink_to("/proc/self/environ")
+    r = read_result(out, tool_run("ruff"), cached=False)
+    assert r.status is Status.FAILED
+    assert r.output == f"devbox: the tool step's output {LINKED}.\n"
+
+
+def test_read_result_dangling_link_is_named_not_missing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    d = export(out, "ruff", output=b"x\n")
+    (d / "status.json").symlink_to(tmp_path / "nowhere")
+    r = read_result(out, tool_run("ruff"), cached=False)
+    assert r.status is Status.FAILED
+    assert f"status.json {LINKED}" in r.output
+
+
+def test_read_result_junit_link_is_not_counted(tmp_path: Path, host: Path) -> None:
+    out = tmp_path / "out"
+    d = export(out, "pytest", status=PASSING, output=b"1 passed\n")
+    (d / "junit.xml").symlink_to(host / "junit.xml")
+    r = read_result(out, tool_run("pytest", junit=True, kind="test"), cached=False)
+    assert (r.status, r.exit_code) == (Status.FAILED, -1)
+    assert (r.tests, r.junit_xml) == (None, None)
+    # the output itself was a regular file: it is kept, after the reason
+    assert r.output == f"devbox: the tool step's junit.xml {LINKED}.\n1 passed\n"
+
+
+def test_read_result_junit_link_of_a_tool_without_junit_is_not_read(
+    tmp_path: Path, host: Path
+) -> None:
+    out = tmp_path / "out"
+    d = export(out, "ruff", status=PASSING, output=b"ok\n")
+    (d / "junit.xml").symlink_to(host / "junit.xml")
+    r = read_result(out, tool_run("ruff"), cached=False)
+    assert (r.status, r.output, r.tests) == (Status.PASSED, "ok\n", None)
+
+
+@pytest.mark.parametrize("linked", [("ruff",), ("ruff", "3.11")])
+def test_read_result_linked_directory_is_not_entered(
+    tmp_path: Path, host: Path, linked: tuple[str, ...]
+) -> None:
+    """A link in place of a result directory, to one holding a passing result."""
+    fake = host / "ruff" / "3.11"
+    fake.mkdir(parents=True)
+    (fake / "status.json").write_text(PASSING)
+    (fake / "output").write_text("All checks passed!\n")
+    out = tmp_path / "out"
+    (out / linked[0]).parent.mkdir(parents=True, exist_ok=True)
+    if len(linked) == 2:
+        (out / "ruff").mkdir()
+    (out.joinpath(*linked)).symlink_to(host.joinpath(*linked))
+    r = read_result(out, tool_run("ruff"), cached=False)
+    assert (r.status, r.exit_code) == (Status.FAILED, -1)
+    assert "All checks passed" not in r.output
+    assert f"the tool step's directory {'/'.join(linked)} {LINKED}" in r.output
+
+
+def test_read_result_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    d = export(out, "ruff", status=PASSING)
+    os.mkfifo(d / "output")  # opening it for reading would wait for a writer forever
+    r = read_result(out, tool_run("ruff"), cached=False)
+    assert r.status is Status.FAILED
+    assert r.output == (
+        "devbox: the tool step's output is a named pipe: results are read only from regular "
+        "files.\n"
+    )
+
+
+def test_read_result_directory_in_place_of_status_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    d = export(out, "ruff", output=b"x\n")
+    (d / "status.json").mkdir()
+    r = read_result(out, tool_run("ruff"), cached=False)
+    assert r.status is Status.FAILED
+    assert "the tool step's status.json is a directory" in r.output
+
+
+def test_read_environment_status_link_is_an_error_naming_it(tmp_path: Path, host: Path) -> None:
+    (host / "status.json").write_text(json.dumps({"ok": True}))
+    d = export_environment(tmp_path / "out", "3.12")
+    (d / "status.json").symlink_to(host / "status.json")
+    env = read_environment(tmp_path / "out", "3.12", "python:3.12", cached=False)
+    assert env.ok is False
+    assert env.error == f"the install step's status.json {LINKED}"
+
+
+def test_read_environment_log_link_is_not_shown(tmp_path: Path, host: Path) -> None:
+    d = export_environment(tmp_path / "out", "3.12", status={"ok": False})
+    (d / "install.log").symlink_to(host / "install.log")
+    env = read_environment(tmp_path / "out", "3.12", "python:3.12", cached=False)
+    assert (env.ok, env.error) == (False, "installing the dependencies failed")
+    assert env.log == f"devbox: the install step's install.log {LINKED}\n"
+
+
+def test_read_environment_linked_directory_is_not_entered(tmp_path: Path, host: Path) -> None:
+    fake = host / "3.12"
+    fake.mkdir()
+    (fake / "status.json").write_text(json.dumps({"ok": True}))
+    (tmp_path / "out" / "environments").mkdir(parents=True)
+    (tmp_path / "out" / "environments" / "3.12").symlink_to(fake)
+    env = read_environment(tmp_path / "out", "3.12", "python:3.12", cached=False)
+    assert env.ok is False
+    assert env.error == f"the install step's directory environments/3.12 {LINKED}"
+
+
+# --- read_exported -------------------------------------------------------------------------
+
+
+def test_read_exported_reads_a_regular_file(tmp_path: Path) -> None:
+    d = export(tmp_path, "ruff", output=b"bytes \xff\n")
+    assert read_exported(tmp_path, ("ruff", "3.11"), "output") == b"bytes \xff\n"
+    assert d.is_dir()
+
+
+def test_read_exported_missing_is_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        read_exported(tmp_path, ("ruff", "3.11"), "output")
+    export(tmp_path, "ruff")
+    with pytest.raises(FileNotFoundError):
+        read_exported(tmp_path, ("ruff", "3.11"), "output")
+
+
+@pytest.mark.parametrize(
+    ("directory", "name"),
+    [(("..", "x"), "output"), (("ruff",), "../output"), (("a/b",), "output"), ((), "")],
+)
+def test_read_exported_only_reads_below_the_export(
+    tmp_path: Path, directory: tuple[str, ...], name: str
+) -> None:
+    with pytest.raises(ValueError, match="not a path below the export"):
+        read_exported(tmp_path / "out", directory, name)
+
+
+def test_read_exported_refuses_a_link_that_appears_after_the_lstat(
+    tmp_path: Path, host: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """O_NOFOLLOW: even if the lstat saw a regular file, a link there is not followed."""
+    d = export(tmp_path / "out", "ruff")
+    (d / "output").symlink_to(host / "secret")
+    real_lstat = os.lstat
+
+    def lstat_before_the_swap(path: Any) -> os.stat_result:
+        return os.stat(path) if Path(path).name == "output" else real_lstat(path)
+
+    monkeypatch.setattr(os, "lstat", lstat_before_the_swap)
+    with pytest.raises(NotARegularFile) as caught:
+        read_exported(tmp_path / "out", ("ruff", "3.11"), "output")
+    assert (caught.value.name, caught.value.kind) == ("output", "a symbolic link")

@@ -1,10 +1,19 @@
-"""Exported tool results (``OUT/NAME/PYTHON/{status.json,output,junit.xml}``) → RunResult."""
+"""Exported tool results (``OUT/NAME/PYTHON/{status.json,output,junit.xml}``) → RunResult.
+
+Whatever runs in a tool step (a test, a plugin) decides what its result files are, links
+included, and the local export writes links as links. So the export is read only through
+:func:`read_exported`: regular files, found without following any link.
+"""
 
 from __future__ import annotations
 
 import enum
+import errno
 import json
+import os
+import stat
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,8 +153,16 @@ class RunResult:
 def parse_junit(path: Path) -> TestCounts | None:
     """Counts from a pytest JUnit XML file (one or more ``testsuite`` elements)."""
     try:
-        root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError):
+        return junit_counts(path.read_bytes())
+    except OSError:
+        return None
+
+
+def junit_counts(data: bytes) -> TestCounts | None:
+    """Counts from the text of a pytest JUnit XML file; None when it is not one."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
         return None
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     tests = failures = errors = skipped = 0
@@ -160,12 +177,90 @@ def parse_junit(path: Path) -> TestCounts | None:
     return TestCounts(tests - failures - errors - skipped, failures, skipped, errors)
 
 
+class NotARegularFile(Exception):
+    """A result file (or a directory on the way to it) is a link or another kind of file."""
+
+    def __init__(self, name: str, kind: str) -> None:
+        super().__init__(name, kind)
+        self.name = name
+        self.kind = kind
+
+    def message(self, step: str) -> str:
+        return f"{step}'s {self.name} is {self.kind}: results are read only from regular files"
+
+
+# O_NOFOLLOW: a link put in the file's place after the lstat is refused, not followed.
+# O_NONBLOCK: opening a FIFO (which a step can make) must not wait for a writer; the fstat
+# then refuses it. Neither changes how a regular file reads.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_OPEN_FLAGS |= getattr(os, "O_BINARY", 0) | getattr(os, "O_NOCTTY", 0)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def read_exported(root: Path, directory: Sequence[str], name: str) -> bytes:
+    """The content of the regular file ``root/directory[0]/.../name``, following no link.
+
+    Every directory below ``root`` on the way must be a directory, and the file a regular
+    file: anything else raises :class:`NotARegularFile` (naming the file, or the directory by
+    its path below ``root``). A missing one raises FileNotFoundError. ``root`` is devbox's own
+    private directory and the build has finished, so nothing else changes the tree while it is
+    read: the lstat of each part says what is there, and O_NOFOLLOW with an fstat make sure
+    the file opened is the one looked at.
+    """
+    parts = (*directory, name)
+    if any(p in ("", ".", "..") or "/" in p or os.sep in p for p in parts):
+        raise ValueError(f"not a path below the export: {parts!r}")
+    path = root
+    for i, part in enumerate(directory):
+        path = path / part
+        mode = os.lstat(path).st_mode
+        if not stat.S_ISDIR(mode):
+            kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a directory"
+            raise NotARegularFile("directory " + "/".join(directory[: i + 1]), kind)
+    path = path / name
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotARegularFile(name, _kind(mode))
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        # ELOOP from O_NOFOLLOW (EMLINK on the BSDs): a link has appeared in its place
+        if exc.errno in (errno.ELOOP, errno.EMLINK) or os.path.islink(path):
+            raise NotARegularFile(name, "a symbolic link") from exc
+        raise
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(f.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotARegularFile(name, _kind(mode))
+        return f.read()
+
+
+#: who wrote the files a reader reads, as its messages name them
+TOOL_STEP = "the tool step"
+INSTALL_STEP = "the install step"
+
+
 def read_environment(out_dir: Path, python: str, image: str, *, cached: bool) -> Environment:
     """What the install step of ``python`` recorded (see _container/install.py)."""
-    env_dir = out_dir / "environments" / python
+    where = ("environments", python)
     try:
-        status = json.loads((env_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        status = json.loads(read_exported(out_dir, where, STATUS_FILE).decode("utf-8"))
         ok = bool(status[FIELD_OK])
+    except NotARegularFile as exc:
+        return Environment(python, image, cached, ok=False, error=exc.message(INSTALL_STEP))
     except (OSError, ValueError, KeyError, TypeError):
         return Environment(
             python, image, cached, ok=False, error="the install step recorded no outcome"
@@ -173,7 +268,9 @@ def read_environment(out_dir: Path, python: str, image: str, *, cached: bool) ->
     if ok:
         return Environment(python, image, cached)
     try:
-        log = (env_dir / INSTALL_LOG).read_bytes().decode("utf-8", errors="replace")
+        log = read_exported(out_dir, where, INSTALL_LOG).decode("utf-8", errors="replace")
+    except NotARegularFile as exc:
+        log = "devbox: " + exc.message(INSTALL_STEP) + "\n"
     except OSError:
         log = ""
     return Environment(
@@ -182,26 +279,50 @@ def read_environment(out_dir: Path, python: str, image: str, *, cached: bool) ->
 
 
 def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
-    """One tool's exported result; a missing or unreadable status counts as a failure."""
-    tool_dir = out_dir / run.name / run.python
+    """One tool's exported result; a missing or unreadable status counts as a failure, and so
+    does any result file that is not a regular file (it is named, never followed)."""
+    unsafe: list[str] = []
+
+    def read(name: str) -> bytes | None:
+        try:
+            return read_exported(out_dir, (run.name, run.python), name)
+        except NotARegularFile as exc:
+            unsafe.append("devbox: " + exc.message(TOOL_STEP) + ".\n")
+        except OSError:
+            pass
+        return None
+
+    raw_status = read(STATUS_FILE)
     env_error = False
     try:
-        status = json.loads((tool_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        if raw_status is None:
+            raise ValueError("no status")
+        status = json.loads(raw_status.decode("utf-8"))
         env_error = isinstance(status, dict) and bool(status.get(FIELD_ENVIRONMENT_ERROR))
         exit_code = int(status[FIELD_EXIT_CODE])
         duration = float(status[FIELD_DURATION_S])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         exit_code, duration = -1, 0.0
     if env_error:
         return ToolResult(run.name, run.kind, run.python, Status.ERROR, exit_code, 0.0, cached, "")
-    try:
-        output = (tool_dir / OUTPUT_FILE).read_bytes().decode("utf-8", errors="replace")
-    except OSError:
+    raw_output = read(OUTPUT_FILE)
+    if raw_output is None:
         output = "devbox: the tool step exported no output.\n"
-    tests = parse_junit(tool_dir / JUNIT_FILE) if run.junit else None
+    else:
+        output = raw_output.decode("utf-8", errors="replace")
+    raw_junit = read(JUNIT_FILE) if run.junit else None
+    tests = junit_counts(raw_junit) if raw_junit is not None else None
     junit_xml = None
-    if tests is not None:
-        junit_xml = (tool_dir / JUNIT_FILE).read_text(encoding="utf-8", errors="replace")
+    if raw_junit is not None and tests is not None:
+        junit_xml = raw_junit.decode("utf-8", errors="replace")
+    if unsafe:
+        # A result that is partly a link cannot be trusted at all: it fails, says why, and
+        # keeps what was regular of its output (an unsafe output is not shown).
+        kept = output if raw_output is not None else ""
+        return ToolResult(
+            run.name, run.kind, run.python, Status.FAILED, -1, duration, cached,
+            "".join(unsafe) + kept,
+        )  # fmt: skip
     return ToolResult(
         name=run.name,
         kind=run.kind,
