@@ -217,6 +217,15 @@ def test_the_index_secret_holds_the_keys_the_scripts_read() -> None:
     assert set(Secrets(env={"A": "1"}).files()) == {contract.ENV_ID}
 
 
+def test_the_host_masks_with_the_steps_rule() -> None:
+    """One rule, not a copy: devbox masks its logs and reports with the very list and mask
+    string the steps use (tests/unit/test_secret_masking.py checks that both masks agree)."""
+    from devbox.build import secrets as build_secrets
+
+    assert build_secrets.sensitive is stepsecrets.sensitive
+    assert build_secrets.MASK is stepsecrets.MASK
+
+
 # --- the Dockerfile puts things where the scripts look ------------------------------------
 
 

@@ -8,17 +8,21 @@ that read them (devbox's install and tool scripts) mask their values in everythi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from devbox._container.stepsecrets import sensitive
+from devbox._container.stepsecrets import MASK, sensitive
 from devbox.build.contract import ENV_ID, INDEX_ID
 from devbox.config import Config
 
-MASK = "***"
+__all__ = ["MASK", "Secrets", "from_config", "mask", "mask_json", "mask_progress", "sensitive"]
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,9 @@ class Secrets:
         return paths
 
     def values(self) -> list[str]:
-        """Every string to mask: secret-env values, index URLs with credentials, their parts
-        (the rule the steps mask with, too)."""
+        """Every string to mask: secret-env values, index URLs with credentials, their parts,
+        each in its escaped forms and line by line (the rule the steps mask with, too:
+        :func:`devbox._container.stepsecrets.sensitive`)."""
         return sensitive(list(self.env.values()), self.urls())
 
 
@@ -75,6 +80,54 @@ def from_config(cfg: Config, env: Mapping[str, str]) -> Secrets:
 
 
 def mask(text: str, values: Iterable[str]) -> str:
+    """``text`` with each of ``values`` (:meth:`Secrets.values`, longest first) replaced by
+    MASK: the host's twin of the steps' ``stepsecrets.mask``."""
     for value in values:
         text = text.replace(value, MASK)
     return text
+
+
+def mask_json(data: Any, values: Sequence[str]) -> Any:
+    """A JSON-able value with every string in it (keys too) masked."""
+    if isinstance(data, str):
+        return mask(data, values)
+    if isinstance(data, dict):
+        return {mask_json(k, values): mask_json(v, values) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [mask_json(v, values) for v in data]
+    return data
+
+
+#: a base64 field of buildx's rawjson progress: step output ("data" of "logs") and warnings
+#: ("short"). buildx 0.13 pretty-prints each object over many lines, one field a line;
+#: others write an object a line: both are matched field by field.
+_BASE64_FIELD = re.compile(r'("(?:data|short)":\s*")([A-Za-z0-9+/]*={0,2})(")')
+
+
+def mask_progress(line: str, values: Sequence[str]) -> str:
+    """One line of the rawjson progress stream, masked: the step output it carries base64
+    encoded is decoded, masked and encoded again; the rest of the line (vertex names, errors)
+    is masked as text, where ``values`` hold the JSON-escaped forms. The line stays JSON."""
+    if not values:
+        return line
+    encoded = [v.encode("utf-8", "surrogateescape") for v in values]
+    mask_bytes = MASK.encode()
+    parts: list[str] = []
+    start = 0
+    for m in _BASE64_FIELD.finditer(line):
+        parts.append(mask(line[start : m.start(2)], values))
+        data = m.group(2)
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raw = None
+        if raw is not None:
+            masked = raw
+            for value in encoded:
+                masked = masked.replace(value, mask_bytes)
+            if masked != raw:
+                data = base64.b64encode(masked).decode("ascii")
+        parts.append(data)
+        start = m.end(2)
+    parts.append(mask(line[start:], values))
+    return "".join(parts)

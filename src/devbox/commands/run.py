@@ -99,7 +99,7 @@ def build_with_live_view(
         view.update(progress.tools)
 
         def on_line(line: str) -> None:
-            log.write(build_secrets.mask(line, masked))
+            log.write(build_secrets.mask_progress(line, masked))
             if progress.feed(line, time.monotonic()):
                 view.update(progress.tools)
 
@@ -157,7 +157,7 @@ def present(job: Job, result: RunResult, console: Console) -> None:
     for path, write in ((opts.report_json, json_report.write), (opts.junit_xml, junit.write)):
         if path is not None:  # both writes are atomic
             replaced = path.exists()
-            write(path, result)
+            write(path, result, job.secrets.values())
             console.print(
                 f"devbox: {'replaced' if replaced else 'wrote'} {path}",
                 highlight=False,

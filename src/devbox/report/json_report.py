@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
+from devbox.build import secrets as build_secrets
 from devbox.fsutil import atomic_write
 from devbox.results.model import RunResult
 
 
-def write(path: Path, result: RunResult) -> None:
-    atomic_write(path, json.dumps(result.to_json(), indent=2) + "\n")
+def write(path: Path, result: RunResult, masked: Sequence[str] = ()) -> None:
+    """``masked``: the secret values (:meth:`Secrets.values`): every string is masked."""
+    data = build_secrets.mask_json(result.to_json(), masked) if masked else result.to_json()
+    atomic_write(path, json.dumps(data, indent=2) + "\n")

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from devbox import tools
+from devbox.build import secrets as build_secrets
 from devbox.build.contract import WORKDIR
 from devbox.fsutil import atomic_write
 from devbox.results import findings
@@ -101,7 +102,20 @@ def _tool_suites(tool: ToolResult) -> list[ET.Element]:
     return [_finish(suite)]
 
 
-def to_xml(result: RunResult) -> str:
+def _mask_tree(root: ET.Element, masked: Sequence[str]) -> None:
+    """Mask every text, tail and attribute value (pytest's own cases hold captured output and
+    assertion text), before serializing: the XML stays well-formed."""
+    for element in root.iter():
+        if element.text:
+            element.text = build_secrets.mask(element.text, masked)
+        if element.tail:
+            element.tail = build_secrets.mask(element.tail, masked)
+        for key, value in element.attrib.items():
+            element.set(key, build_secrets.mask(value, masked))
+
+
+def to_xml(result: RunResult, masked: Sequence[str] = ()) -> str:
+    """The JUnit document; ``masked``: the secret values (:meth:`Secrets.values`) to mask."""
     root = ET.Element("testsuites", {"name": "devbox"})
     for tool in result.tools:
         root.extend(_tool_suites(tool))
@@ -120,9 +134,11 @@ def to_xml(result: RunResult) -> str:
         for key in totals:
             totals[key] += int(suite.get(key, "0") or 0)
     root.attrib.update({k: str(v) for k, v in totals.items()})
+    if masked:
+        _mask_tree(root, masked)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write(path: Path, result: RunResult) -> None:
-    atomic_write(path, to_xml(result))
+def write(path: Path, result: RunResult, masked: Sequence[str] = ()) -> None:
+    atomic_write(path, to_xml(result, masked))

@@ -71,7 +71,10 @@ def save_logs(result: RunResult, logs: Path, masked: Sequence[str] = ()) -> RunR
         path = logs / f"{tool.name}-{tool.python}.log"
         output = build_secrets.mask(tool.output, masked)
         fsutil.atomic_write(path, output)
-        tools.append(dataclasses.replace(tool, output=output, log_path=path))
+        # pytest's own JUnit XML holds captured output and assertion text, XML-escaped (the
+        # escaped forms are among the masked values)
+        junit = build_secrets.mask(tool.junit_xml, masked) if tool.junit_xml else tool.junit_xml
+        tools.append(dataclasses.replace(tool, output=output, log_path=path, junit_xml=junit))
     environments = tuple(
         dataclasses.replace(e, log=build_secrets.mask(e.log, masked)) for e in result.environments
     )
