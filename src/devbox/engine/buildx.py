@@ -60,10 +60,12 @@ def build_argv(
     for key, value in sorted(build_args.items()):
         argv += ["--build-arg", f"{key}={value}"]
     # BuildKit's predefined proxy args: steps see them, the cache key and the image history
-    # do not (so a proxy URL with a password stays out of both).
+    # do not (so a proxy URL with a password stays out of both). By name only: buildx reads
+    # the value from its environment (stream_build runs it with ``env``), so a password is
+    # not in its command line either, which every local user can read (/proc/PID/cmdline).
     for var in PROXY_VARIABLES:
         if env and env.get(var):
-            argv += ["--build-arg", f"{var}={env[var]}"]
+            argv += ["--build-arg", var]
     if ca_bundle:
         argv += ["--secret", f"id={contract.CA_ID},src={ca_bundle}"]
     for sid, path in sorted((secrets or {}).items()):
