@@ -161,9 +161,13 @@ class Job:
     def run_dir(self, prefix: str) -> Iterator[RunDir]:
         """A private build directory: two runs of one project at once (an editor and a
         terminal) never clobber each other's Dockerfile, context or exported results."""
-        with fsutil.private_dir(self.work / "runs", prefix) as path:
+        with (
+            fsutil.private_dir(self.work / "runs", prefix) as path,
+            # secret files apart: on a tmpfs when there is one, and gone with a killed run
+            fsutil.secret_dir(cache_home(self.env) / "secrets") as secret_path,
+        ):
             dockerfile, ctx = write_build_files(self.rendered, path)
-            yield RunDir(path, dockerfile, ctx, self.secrets.write(path))
+            yield RunDir(path, dockerfile, ctx, self.secrets.write(secret_path))
 
     def build_argv(
         self,
