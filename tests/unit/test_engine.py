@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import subprocess
 from pathlib import Path
@@ -119,3 +120,34 @@ def test_proxies_are_predefined_build_args_and_the_ca_bundle_a_secret() -> None:
     assert ("--secret", "id=devbox-ca,src=/etc/corp.pem") in pairs
     assert argv[-1] == "/proj"
     assert "--secret" in argv and "OTHER=x" not in " ".join(argv)
+
+
+def test_buildx_runs_with_the_proxy_values_its_argv_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--build-arg HTTPS_PROXY`` has buildx read the value from its environment: the
+    environment the build runs with must hold it (a docker context does not drop it)."""
+    seen: dict[str, Any] = {}
+
+    class FakeBuildx:
+        def __init__(self, argv: list[str], **kw: Any) -> None:
+            seen.update(argv=argv, env=kw["env"])
+            self.stderr = io.StringIO('{"vertexes": []}\n')
+            self.pid = 0
+
+        def wait(self) -> int:
+            return 0
+
+        def poll(self) -> int:
+            return 0
+
+    monkeypatch.setattr(engine.buildx.subprocess, "Popen", FakeBuildx)
+    env = {"HTTPS_PROXY": "http://user:pw@proxy:3128", "PATH": "/usr/bin"}
+    for builder in (engine.builder.DEFAULT_BUILDER, engine.builder.Builder(context="ci-box")):
+        docker_ = engine.Docker(env, builder)
+        argv = engine.build_argv(
+            dockerfile=Path("/c/Dockerfile"), context=Path("/proj"),
+            devbox_context=Path("/c/context"), output=None, tag="t", build_args={},
+            builder=builder, env=docker_.caller_env,
+        )  # fmt: skip
+        assert docker_.build(argv, lambda line: None) == 0
+        assert "HTTPS_PROXY" in seen["argv"] and "pw@proxy" not in " ".join(seen["argv"])
+        assert seen["env"]["HTTPS_PROXY"] == "http://user:pw@proxy:3128"
