@@ -263,7 +263,9 @@ def test_the_dockerfile_mounts_and_exports_what_the_scripts_use() -> None:
     assert f"{contract.VENV}/bin/python" in text and f"VIRTUAL_ENV={contract.VENV}" in text
     # the results: the install record and the tool outcomes are exported from there
     assert f" {contract.ENV_STATUS}/ /environments/" in text
-    assert f" {contract.OUT}/ /" in text
+    for run_ in plan.tools:  # each tool's outcome only from its own directory of its stage
+        where = f"{run_.name}/{run_.python}/"
+        assert f"COPY --from={run_.stage} {contract.OUT}/{where} /{where}" in text
 
 
 # --- what the scripts write, the host reads -----------------------------------------------

@@ -214,7 +214,8 @@ def test_the_tree_scan_finds_virtualenvs_and_unreadable_paths(
     monkeypatch.setattr(
         os, "access", lambda p, mode: real_access(p, mode) and not str(p).endswith((".key", ".log"))
     )
-    venvs, unreadable = scan_tree(tmp_path)
+    scan = scan_tree(tmp_path)
+    venvs, unreadable = scan.virtualenvs, scan.unreadable
     assert venvs == ["env"] and unreadable == ["notes.log", "src/secret.key"]
     assert excluded("notes.log", ["*.log"]) and not excluded("src/notes.log", ["*.log"])
     assert excluded("src/a/notes.log", ["**/*.log"]) and excluded("src/secret.key", ["src"])

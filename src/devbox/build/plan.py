@@ -156,6 +156,10 @@ class Plan:
     system_packages: tuple[str, ...] = ()
     #: the project's version (for a build-time version: pretend-version, PKG-INFO or a stand-in)
     version: str | None = None
+    #: sent paths changed in place since the last transfer without a new mtime (``cp -p``,
+    #: ``touch -r``, ``chmod``): BuildKit's incremental transfer would miss them (see
+    #: :func:`scan_tree`); None when there was no earlier transfer to compare with
+    rewritten: tuple[str, ...] | None = ()
 
     @property
     def image_name(self) -> str:
@@ -272,16 +276,48 @@ def collect_requirement_files(root: Path, paths: Sequence[str]) -> dict[str, str
 
 def find_virtualenvs(root: Path) -> list[str]:
     """Project-relative directories holding a ``pyvenv.cfg`` (virtualenvs by any name)."""
-    return scan_tree(root)[0]
+    return scan_tree(root).virtualenvs
 
 
-def scan_tree(root: Path) -> tuple[list[str], list[str]]:
-    """One walk of the project: (virtualenvs by any name, files and directories devbox's user
-    cannot read). BuildKit sends an unreadable file as an empty one, without an error (seen
-    with buildx 0.13), so devbox looks for them itself; the unreadable list is filtered by
-    the excludes later (it is almost always empty, so that costs nothing)."""
+@dataclass(frozen=True)
+class TreeScan:
+    #: virtualenvs by any name (directories holding a ``pyvenv.cfg``)
+    virtualenvs: list[str]
+    #: files and directories devbox's user cannot read
+    unreadable: list[str]
+    #: paths changed in place since ``since`` without a new mtime (None: no ``since``)
+    rewritten: list[str] | None
+
+
+def _rewritten(st: os.stat_result, since_ns: int) -> bool:
+    """Changed (ctime) after ``since`` while its mtime says before: the content or mode changed
+    with the old mtime kept. BuildKit's incremental transfer compares size and mtime only
+    (moby/buildkit#2592), so it would keep its old copy; ctime cannot be set back."""
+    return st.st_ctime_ns >= since_ns > st.st_mtime_ns
+
+
+def scan_tree(root: Path, since: float | None = None) -> TreeScan:
+    """One walk of the project. BuildKit sends an unreadable file as an empty one, without an
+    error (seen with buildx 0.13), so devbox looks for them itself; the unreadable list is
+    filtered by the excludes later (it is almost always empty, so that costs nothing).
+
+    ``since``: when the engine last received the tree (a wall-clock time); files and
+    directories changed in place after it are listed as ``rewritten``.
+    """
     found: list[str] = []
     unreadable: list[str] = []
+    rewritten: list[str] = []
+    since_ns = None if since is None else int(since * 1e9)
+
+    def check(path: str) -> None:
+        if since_ns is None:
+            return
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return
+        if _rewritten(st, since_ns):
+            rewritten.append(rel(path) if path != str(root) else ".")
 
     def rel(path: str) -> str:
         return Path(path).relative_to(root).as_posix()
@@ -295,12 +331,14 @@ def scan_tree(root: Path) -> tuple[list[str], list[str]]:
             found.append(rel(dirpath))
             dirnames.clear()
             continue
+        check(dirpath)
         dirnames[:] = [d for d in dirnames if d not in _SKIP_WALK]
         for name in filenames:
             path = os.path.join(dirpath, name)
+            check(path)
             if not os.access(path, os.R_OK) and not os.path.islink(path):
                 unreadable.append(rel(path))
-    return sorted(found), sorted(unreadable)
+    return TreeScan(sorted(found), sorted(unreadable), None if since is None else sorted(rewritten))
 
 
 def _ignore_regex(pattern: str) -> re.Pattern[str] | None:
@@ -423,8 +461,10 @@ def make_plan(
     virtualenvs: Sequence[str] | None = None,
     unavailable: Sequence[str] = (),
     offline: bool = False,
+    sent_at: float | None = None,
 ) -> Plan:
-    """``unavailable``: Python versions whose base image cannot be had (left out, reported)."""
+    """``unavailable``: Python versions whose base image cannot be had (left out, reported).
+    ``sent_at``: when the engine last received this tree (see :attr:`Plan.rewritten`)."""
     pythons = [p for p in config.python if p not in set(unavailable)]
     if not pythons:
         raise ConfigError("no Python version is left to run (every base image is unavailable).")
@@ -443,8 +483,11 @@ def make_plan(
     locked = config.installer == "uv" and (facts.root / "uv.lock").is_file()
     requirements = _requirements(config, facts, packages, locked=locked)
 
-    venvs, unreadable = scan_tree(facts.root) if virtualenvs is None else (virtualenvs, [])
-    excludes = (*DEFAULT_EXCLUDES, *(v for v in venvs if v != "."), *config.exclude)
+    if virtualenvs is None:
+        scan = scan_tree(facts.root, sent_at)
+    else:  # the caller knows them (a second plan of the same tree): no walk
+        scan = TreeScan(list(virtualenvs), [], [])
+    excludes = (*DEFAULT_EXCLUDES, *(v for v in scan.virtualenvs if v != "."), *config.exclude)
     return Plan(
         project=facts,
         project_key=project_key(facts.root),
@@ -463,7 +506,10 @@ def make_plan(
         project_install=_project_install(facts),
         tools=tuple(runs),
         excludes=excludes,
-        unreadable=tuple(p for p in unreadable if not excluded(p, excludes)),
+        unreadable=tuple(p for p in scan.unreadable if not excluded(p, excludes)),
+        rewritten=None
+        if scan.rewritten is None
+        else tuple(p for p in scan.rewritten if p == "." or not excluded(p, excludes)),
         system_packages=config.system_packages,
         version=version or FALLBACK_VERSION,
     )

@@ -18,8 +18,9 @@ from rich.console import Console
 from devbox import config as config_mod
 from devbox import fsutil
 from devbox.build import secrets as build_secrets
+from devbox.build import state
 from devbox.build.dockerfile import Rendered, render
-from devbox.build.plan import Command, Plan, make_plan
+from devbox.build.plan import Command, Plan, make_plan, project_key
 from devbox.config.project import ProjectFacts, inspect_project, read_pyproject
 from devbox.engine import Docker, build_argv, check_cache_export, resolve_builder
 from devbox.errors import BuildFailed, EnvironmentError_
@@ -59,7 +60,11 @@ def cache_home(env: Mapping[str, str]) -> Path:
 
 def project_work_dir(env: Mapping[str, str], plan: Plan) -> Path:
     """devbox's own directory for a project: state, logs, per-run build files."""
-    return cache_home(env) / "projects" / f"{plan.project.root.name}-{plan.project_key}"
+    return work_dir_of(env, plan.project.root)
+
+
+def work_dir_of(env: Mapping[str, str], root: Path) -> Path:
+    return cache_home(env) / "projects" / f"{root.name}-{project_key(root)}"
 
 
 def load_config(opts: Options, env: Mapping[str, str]) -> tuple[config_mod.Config, ProjectFacts]:
@@ -152,6 +157,13 @@ class Job:
     rendered: Rendered
     #: Python version → why its base image cannot be had (those versions are not planned)
     missing: Mapping[str, str] = field(default_factory=dict)
+    #: the path the tree is sent through (see :func:`devbox.build.state.context_link`)
+    context: Path | None = None
+    #: what to record once the engine has received the tree through ``context``
+    tree: state.TreeState = field(default_factory=state.TreeState)
+    #: run every tool, replaying none: --rerun, or files changed in place (BuildKit's cache
+    #: key does not see every such change: a directory's new mode, checked with BuildKit 0.13)
+    rerun: bool = False
 
     @property
     def work(self) -> Path:
@@ -183,7 +195,7 @@ class Job:
         cache_to: Sequence[str] = (),
     ) -> list[str]:
         return build_argv(
-            dockerfile=run_dir.dockerfile, context=self.plan.project.root,
+            dockerfile=run_dir.dockerfile, context=self.context or self.plan.project.root,
             devbox_context=run_dir.context, output=output, build_args=build_args or {},
             target=target, tag=tag, push=push, labels=labels, ca_bundle=self.plan.ca_bundle,
             secrets=run_dir.secrets, cache_from=cache_from, cache_to=cache_to,
@@ -221,6 +233,9 @@ def prepare(
     if missing and len(missing) == len(cfg.python):
         python, why = next(iter(missing.items()))
         raise BuildFailed(diagnose.missing_image_message(cfg.image_for(python), why))
+    work = work_dir_of(env, facts.root)
+    last = state.tree_state(work / state.STATE_FILE)
+    walked_at = time.time()
     plan = make_plan(
         cfg,
         facts,
@@ -228,8 +243,17 @@ def prepare(
         extra_args=opts.extra_args,
         unavailable=list(missing),
         offline=opts.offline,
+        sent_at=last.sent_at,
     )
-    return Job(opts, env, cfg, facts, docker, secrets, plan, render(plan), missing)
+    # A file changed in place (or no record of the last transfer, or --rerun: test what is
+    # on disk, whatever the engine holds): send the whole tree through a new path.
+    fresh = plan.rewritten is None or bool(plan.rewritten) or opts.rerun
+    tree = state.TreeState(last.generation + 1 if fresh else last.generation, walked_at)
+    context = state.context_link(work, tree.generation, facts.root)
+    rerun = opts.rerun or bool(plan.rewritten)
+    return Job(
+        opts, env, cfg, facts, docker, secrets, plan, render(plan), missing, context, tree, rerun
+    )
 
 
 def write_build_files(rendered: Rendered, work: Path) -> tuple[Path, Path]:

@@ -1,16 +1,28 @@
-"""What devbox remembers between runs of a project: which tools and environments failed.
+"""What devbox remembers between runs of a project (``state.json`` in its work directory).
 
-BuildKit caches a failing step too (tool and install steps exit 0 by design, so that every
-result is exported): the steps that failed last time get a fresh cache-bust build argument,
-so they run again, while passing ones replay instantly.
+* Which tools and environments failed. BuildKit caches a failing step too (tool and install
+  steps exit 0 by design, so that every result is exported): the steps that failed last time
+  get a fresh cache-bust build argument, so they run again, while passing ones replay
+  instantly. This is only a head start: a failure the engine replays anyway (another cache
+  dir, a fresh checkout, a failure cached under an older key) is run again in the same
+  invocation (see :func:`replayed_failures`).
+* When the engine last received the tree, and through which path (:class:`TreeState`).
+  BuildKit's incremental context transfer keeps its copy of a file whose size and mtime did
+  not change (moby/buildkit#2592); devbox sends the tree through a path of its own, and a new
+  one — a full transfer — whenever a file may have changed in place (see
+  :attr:`devbox.build.plan.Plan.rewritten`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devbox import fsutil
 from devbox.build.dockerfile import base_arg
@@ -18,25 +30,41 @@ from devbox.build.plan import Plan
 from devbox.results.model import RunResult
 
 STATE_FILE = "state.json"
+#: where the context links live, in the project's work directory
+TREES_DIR = "trees"
+
+
+def _read(state_file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def failed_last_time(state_file: Path) -> tuple[set[str], set[str]]:
-    """Tools (``name@python``) and Python versions whose run failed last time."""
-    try:
-        data = json.loads(state_file.read_text(encoding="utf-8"))
-        return {str(n) for n in data.get("failed", [])}, {
-            str(p) for p in data.get("failed_environments", [])
-        }
-    except (OSError, ValueError, AttributeError):
+    """Tools (``name@python``) and Python versions whose last run failed."""
+    data = _read(state_file)
+    tools, envs = data.get("failed", []), data.get("failed_environments", [])
+    if not isinstance(tools, list) or not isinstance(envs, list):
         return set(), set()
+    return {str(n) for n in tools}, {str(p) for p in envs}
 
 
 def build_args(
-    plan: Plan, state_file: Path, *, rerun: bool, bases: Mapping[str, str]
+    plan: Plan,
+    state_file: Path,
+    *,
+    rerun: bool,
+    bases: Mapping[str, str],
+    also: tuple[set[str], set[str]] = (set(), set()),
 ) -> dict[str, str]:
     """The build's arguments: cache busts for what failed last time (everything with
-    ``rerun``), and the pre-built base image of each version that has one."""
+    ``rerun``; plus the tools and versions in ``also``), and the pre-built base image of each
+    version that has one."""
     failed_tools, failed_envs = failed_last_time(state_file)
+    failed_tools |= also[0]
+    failed_envs |= also[1]
     if rerun:
         failed_tools = {r.key for r in plan.tools}
     nonce = uuid.uuid4().hex
@@ -46,10 +74,75 @@ def build_args(
     return args
 
 
+def replayed_failures(result: RunResult) -> tuple[set[str], set[str]]:
+    """Failures the engine replayed from its cache instead of running: (tool keys, versions).
+
+    A failing result is never shown from the cache: these run again at once.
+    """
+    envs = {e.python for e in result.environments if not e.ok and e.cached and not e.base}
+    tools = {t.key for t in result.tools if not t and t.cached}
+    return tools, envs
+
+
 def remember(state_file: Path, result: RunResult) -> None:
-    """Record what failed in this run, for the next one's :func:`build_args`."""
-    state = {
-        "failed": [t.key for t in result.tools if not t],
-        "failed_environments": [e.python for e in result.environments if not e.ok],
-    }
-    fsutil.atomic_write(state_file, json.dumps(state) + "\n")
+    """Record what failed in this run, keeping what other commands recorded about the tools
+    and versions this run did not include (`devbox lint` keeps pytest's failure)."""
+    data = _read(state_file)
+    ran = {t.key for t in result.tools}
+    versions = {e.python for e in result.environments}
+    old_tools, old_envs = failed_last_time(state_file)
+    data["failed"] = sorted(
+        {k for k in old_tools if k not in ran} | {t.key for t in result.tools if not t}
+    )
+    data["failed_environments"] = sorted(
+        {p for p in old_envs if p not in versions}
+        | {e.python for e in result.environments if not e.ok}
+    )
+    fsutil.atomic_write(state_file, json.dumps(data) + "\n")
+
+
+@dataclass(frozen=True)
+class TreeState:
+    #: the context link the engine last received the tree through
+    generation: int = 0
+    #: when (wall clock, at the start of that run's tree walk); None: never
+    sent_at: float | None = None
+
+
+def tree_state(state_file: Path) -> TreeState:
+    tree = _read(state_file).get("tree")
+    if not isinstance(tree, dict):
+        return TreeState()
+    try:
+        sent = tree.get("sent_at")
+        return TreeState(int(tree["generation"]), None if sent is None else float(sent))
+    except (KeyError, TypeError, ValueError):
+        return TreeState()
+
+
+def remember_tree(state_file: Path, tree: TreeState) -> None:
+    data = _read(state_file)
+    data["tree"] = {"generation": tree.generation, "sent_at": tree.sent_at}
+    fsutil.atomic_write(state_file, json.dumps(data) + "\n")
+
+
+def context_link(work: Path, generation: int, root: Path) -> Path:
+    """The path the tree is sent through: ``work/trees/tree-N`` → the project (made here).
+
+    BuildKit keeps one incremental copy per context path; a new generation is a new path, so
+    the engine receives the whole tree afresh. The two newest links stay (a concurrent run
+    may still be sending through the older one).
+    """
+    trees = work / TREES_DIR
+    trees.mkdir(parents=True, exist_ok=True)
+    link = trees / f"tree-{generation}"
+    if not (link.is_symlink() and os.readlink(link) == str(root)):
+        tmp = trees / f".tree-{generation}.{uuid.uuid4().hex[:8]}"
+        os.symlink(root, tmp)
+        os.replace(tmp, link)
+    for old in trees.glob("tree-*"):
+        suffix = old.name.removeprefix("tree-")
+        if suffix.isdigit() and int(suffix) < generation - 1:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    return link

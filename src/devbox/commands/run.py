@@ -59,10 +59,33 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
         job.cfg, job.facts, job.plan, job.docker, console, strict=opts.strict_base
     )
     state_file = job.work / state.STATE_FILE
-    build_args = state.build_args(job.plan, state_file, rerun=opts.rerun, bases=bases)
+    result = build_and_collect(job, state_file, bases, console)
+    replayed = state.replayed_failures(result)
+    if any(replayed):
+        # A failing result is never shown from the cache: the engine replayed one (cached
+        # under a key devbox had not busted), so those steps run again, now.
+        _say_replayed(console, replayed)
+        result = build_and_collect(job, state_file, bases, console, also=replayed)
+    state.remember(state_file, result)
+    result = save_logs(result, job.work / "logs", job.secrets.values())
+    present(job, result, console)
+    return result
+
+
+def build_and_collect(
+    job: Job,
+    state_file: Path,
+    bases: Mapping[str, str],
+    console: Console,
+    *,
+    also: tuple[set[str], set[str]] = (set(), set()),
+) -> RunResult:
+    """One build of the results (busting what failed last time, and ``also``), collected."""
+    build_args = state.build_args(job.plan, state_file, rerun=job.rerun, bases=bases, also=also)
     with job.run_dir("run-") as run_dir:
         progress = build_with_live_view(job, run_dir, build_args, console)
-        result = collect(
+        state.remember_tree(state_file, job.tree)
+        return collect(
             job.plan,
             progress,
             run_dir.out,
@@ -71,10 +94,17 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
             python_order=job.cfg.python,
             image_for={p: job.cfg.image_for(p) for p in job.cfg.python},
         )
-    state.remember(state_file, result)
-    result = save_logs(result, job.work / "logs", job.secrets.values())
-    present(job, result, console)
-    return result
+
+
+def _say_replayed(console: Console, replayed: tuple[set[str], set[str]]) -> None:
+    tools, envs = replayed
+    names = sorted(tools) + [f"the Python {p} environment" for p in sorted(envs)]
+    console.print(
+        f"devbox: the engine replayed an earlier failure of {', '.join(names)} from its cache; "
+        "running again to check it",
+        highlight=False,
+        markup=False,
+    )
 
 
 def build_with_live_view(
