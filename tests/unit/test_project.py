@@ -17,6 +17,7 @@ from devbox.config.project import (
     read_pyproject,
 )
 from devbox.errors import ConfigError
+from helpers import devbox_pyproject, load_config
 
 # --- read_pyproject ------------------------------------------------------------------------------
 
@@ -402,3 +403,139 @@ def test_has_static_metadata(tmp_path: Path, project: dict[str, Any], expected: 
 )
 def test_normalize_name(name: str, expected: str) -> None:
     assert normalize_name(name) == expected
+
+
+# --- requirements of the project's metadata: PEP 508, one line each -----------------------------
+
+#: not PEP 508 (or not as one requirements.txt line): each was written raw into requirements.txt
+HOSTILE_REQUIREMENTS = [
+    "--index-url=http://127.0.0.1:9/simple",
+    "--extra-index-url http://evil/simple",
+    "--trusted-host evil",
+    "-r /etc/passwd",
+    "-c constraints.txt",
+    "-e .",
+    "-e git+https://evil/x.git#egg=x",
+    "attrs\n--index-url=http://evil",
+    "attrs\r\n-r x.txt",
+    "x @ --index-url=http://evil",  # packaging takes any word after '@' as the URL
+    "x @ -r",
+    "x @ ./local/dir",
+    "x @ https://host/x.whl\x00",
+    "x @ https://host/x.whl\\",  # pip joins the next line onto this one
+    "x; os_name == ' --index-url=http://evil'",  # pip splits options off at ' -'
+    "x; os_name == 'a\u2028b'",
+    "attrs # a comment",
+    "",
+    " ",
+    "https://evil/x.whl",
+]
+VALID_REQUIREMENTS = [
+    "attrs",
+    "requests[socks]>=2,<3",
+    "tomli>=2; python_version < '3.11'",
+    "x @ https://host/x-1.0-py3-none-any.whl#sha256=abc",
+    "x @ file:///srv/wheels/x-1.0.tar.gz",
+    "x; os_name=='#a'",
+    "Django >= 4.2",
+]
+
+#: where a requirement sits → the key the error names
+PLACES = {
+    "dependencies": "[project] dependencies",
+    "extra": "[project.optional-dependencies] test",
+    "group": "[dependency-groups] dev",
+}
+
+
+def pyproject_with(place: str, req: str) -> dict[str, Any]:
+    project: dict[str, Any] = {"name": "p", "version": "1"}
+    data: dict[str, Any] = {"project": project}
+    if place == "dependencies":
+        project["dependencies"] = ["attrs", req]
+    elif place == "extra":
+        project["optional-dependencies"] = {"test": [req]}
+    else:
+        data["dependency-groups"] = {"base": ["six"], "dev": [{"include-group": "base"}, req]}
+    return data
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+@pytest.mark.parametrize("req", HOSTILE_REQUIREMENTS)
+def test_requirements_that_are_not_pep_508_are_config_errors(
+    tmp_path: Path, place: str, req: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        inspect_project(tmp_path, pyproject_with(place, req))
+    message = info.value.message
+    assert info.value.exit_code == 2
+    assert message.startswith(f"{tmp_path / PYPROJECT}: {PLACES[place]}: {req!r} ")
+    assert "is not a PEP 508 requirement" in message
+    assert "[tool.devbox] index-url" in message  # where options belong
+    assert "\n" not in message.replace(repr(req), "")  # one paragraph
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+@pytest.mark.parametrize("req", VALID_REQUIREMENTS)
+def test_pep_508_requirements_are_kept_as_written(tmp_path: Path, place: str, req: str) -> None:
+    facts = inspect_project(tmp_path, pyproject_with(place, req))
+    if place == "dependencies":
+        assert facts.dependencies == ("attrs", req)
+    elif place == "extra":
+        assert facts.extra("test") == (req,)
+    else:  # include-group tables stay valid
+        assert facts.dependency_groups["dev"] == [{"include-group": "base"}, req]
+
+
+# --- ca-bundle: a path in pyproject.toml stays inside the project --------------------------------
+
+
+def ca_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A project under tmp_path/proj, and a PEM file beside it (outside it)."""
+    root = tmp_path / "proj"
+    (root / "certs").mkdir(parents=True)
+    (root / "certs" / "real.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    outside = tmp_path / "x.pem"
+    outside.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    (root / "certs" / "link.pem").symlink_to(outside)
+    (root / "certs" / "inner.pem").symlink_to(root / "certs" / "real.pem")
+    return root, outside
+
+
+def ca_config(root: Path, value: str | None, env: dict[str, str] | None = None) -> Any:
+    table = {} if value is None else {"ca-bundle": value}
+    return load_config(root, devbox_pyproject(table, project=None), env=env, facts=False)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["../x.pem", "certs/../../x.pem", "certs/link.pem", "{outside}", "~/x.pem", "../missing.pem"],
+)
+def test_a_ca_bundle_in_pyproject_leading_out_of_the_project_is_a_config_error(
+    tmp_path: Path, value: str
+) -> None:
+    # Its content was passed to every step as the devbox-ca secret, readable by the tests.
+    root, outside = ca_project(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        ca_config(root, value.format(outside=outside), env={"HOME": str(tmp_path)})
+    message = info.value.message
+    assert info.value.exit_code == 2
+    assert message.startswith(f"{root / PYPROJECT}: [tool.devbox] key 'ca-bundle': ")
+    assert "outside the project" in message and "does not exist" not in message
+    assert "DEVBOX_CA_BUNDLE" in message and "\n" not in message
+
+
+def test_a_ca_bundle_inside_the_project_or_from_the_environment_may_be_anywhere(
+    tmp_path: Path,
+) -> None:
+    root, outside = ca_project(tmp_path)
+    real = str((root / "certs" / "real.pem").resolve())
+    assert ca_config(root, "certs/real.pem").ca_bundle == real
+    assert ca_config(root, "certs/inner.pem").ca_bundle == real  # a symlink within
+    assert ca_config(root, str(root / "certs" / "real.pem")).ca_bundle == real
+    # the user's own settings may point outside
+    for env in ({"DEVBOX_CA_BUNDLE": str(outside)}, {"SSL_CERT_FILE": str(outside)}):
+        assert ca_config(root, None, env).ca_bundle == str(outside.resolve())
+    assert ca_config(root, "../x.pem", {"DEVBOX_CA_BUNDLE": str(outside)}).ca_bundle == str(
+        outside.resolve()
+    )

@@ -297,6 +297,17 @@ def _resolve_ca_bundle(
     bundle = _expand_home(value, env, lambda: _where(source, KEYS["ca-bundle"], where_file))
     if not bundle.is_absolute():
         bundle = path.parent / bundle
+    project_dir = path.parent.resolve()
+    if source is Source.PYPROJECT and not bundle.resolve().is_relative_to(project_dir):
+        # The project's own file may not hand a file from elsewhere (~/.ssh/id_rsa) to its
+        # build, where the bundle is readable; checked before existence: no probing either.
+        raise ConfigError(
+            f"{_where(source, KEYS['ca-bundle'], where_file)}: {value!r} resolves to "
+            f"{str(bundle.resolve())!r}, outside the project {str(project_dir)!r}; a path in "
+            "pyproject.toml must stay inside the project (after following symlinks). Set "
+            "DEVBOX_CA_BUNDLE (or SSL_CERT_FILE) in the environment for a bundle elsewhere, or "
+            "put the PEM file in the project."
+        )
     if not bundle.is_file():
         raise ConfigError(
             f"{_where(source, KEYS['ca-bundle'], where_file)}: the CA bundle {str(bundle)!r} does not "

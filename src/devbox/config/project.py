@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
 
 from devbox.errors import ConfigError
 
@@ -16,7 +19,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["PYPROJECT", "ProjectFacts", "inspect_project", "read_pyproject", "tomllib"]
+__all__ = [
+    "PYPROJECT",
+    "ProjectFacts",
+    "inspect_project",
+    "read_pyproject",
+    "requirement_problem",
+    "tomllib",
+]
 
 PYPROJECT = "pyproject.toml"
 
@@ -115,7 +125,70 @@ def _str_tuple(value: object) -> tuple[str, ...]:
     return ()
 
 
+#: what may not appear in a requirement devbox writes as a line of requirements.txt, though
+#: packaging accepts some of it in URLs and marker strings: control characters and line breaks
+#: (a new line), backslashes (pip joins a line ending in one with the next), and a word that
+#: starts with '-' or '#' (pip reads the rest of the line as options, or as a comment)
+_UNSAFE_IN_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\\]|(?:^|\s)[-#]")
+
+
+def requirement_problem(text: str) -> str | None:
+    """Why ``text`` is not a PEP 508 requirement devbox can write as one line of a requirements
+    file (None: it is one). Parsing is ``packaging``'s; the line rules are devbox's."""
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        return str(exc).splitlines()[0].rstrip(".") if str(exc) else "it does not parse"
+    if req.url is not None:
+        try:
+            scheme = urlsplit(req.url).scheme
+        except ValueError as exc:  # e.g. a bracketed host that is no IPv6 address
+            return f"the URL after '@' does not parse: {exc}"
+        if not scheme:
+            return "the URL after '@' has no scheme (such as https:// or file://)"
+    unsafe = _UNSAFE_IN_LINE.search(text)
+    if unsafe is not None:
+        found = unsafe.group()
+        if found[-1] in "-#":
+            return (
+                f"as a line of requirements.txt: a word starts with {found[-1]!r}, which pip "
+                "reads as an option or a comment"
+            )
+        return (
+            f"as a line of requirements.txt: it holds {found!r}, and line breaks, control "
+            "characters and backslashes are not allowed"
+        )
+    return None
+
+
+def _checked_requirements(value: object, key: str, path: Path) -> tuple[str, ...]:
+    """The requirement strings of a list (other entries ignored), each checked as PEP 508."""
+    reqs = _str_tuple(value)
+    for req in reqs:
+        problem = requirement_problem(req)
+        if problem is not None:
+            raise ConfigError(
+                f"{path}: {key}: {req!r} is not a PEP 508 requirement ({problem}). Write one "
+                'requirement per entry, such as "requests>=2" or "name @ https://host/name.whl"; '
+                "installer options (--index-url, -r, -e, --trusted-host) do not belong in the "
+                "project's metadata: use [tool.devbox] index-url, extra-index-url or requirements."
+            )
+    return reqs
+
+
+def _checked_groups(groups: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """[dependency-groups] with every requirement string checked ({include-group} tables and
+    entries of other types are kept as they are)."""
+    for name, entries in groups.items():
+        if isinstance(entries, list):
+            _checked_requirements(entries, f"[dependency-groups] {name}", path)
+    return dict(groups)
+
+
 def inspect_project(root: Path, pyproject: Mapping[str, Any]) -> ProjectFacts:
+    """Facts about the project at ``root``; every requirement string of its metadata must be
+    PEP 508 (a :class:`ConfigError` names the key of the first that is not)."""
+    path = root / PYPROJECT
     project = pyproject.get("project")
     project = project if isinstance(project, dict) else {}
     name = project.get("name") if isinstance(project.get("name"), str) else None
@@ -135,11 +208,16 @@ def inspect_project(root: Path, pyproject: Mapping[str, Any]) -> ProjectFacts:
         requires_python=project.get("requires-python")
         if isinstance(project.get("requires-python"), str)
         else None,
-        dependencies=_str_tuple(project.get("dependencies")),
-        optional_dependencies={k: _str_tuple(v) for k, v in optional.items()}
+        dependencies=_checked_requirements(
+            project.get("dependencies"), "[project] dependencies", path
+        ),
+        optional_dependencies={
+            k: _checked_requirements(v, f"[project.optional-dependencies] {k}", path)
+            for k, v in optional.items()
+        }
         if isinstance(optional, dict)
         else {},
-        dependency_groups=groups if isinstance(groups, dict) else {},
+        dependency_groups=_checked_groups(groups, path) if isinstance(groups, dict) else {},
         scripts={k: v for k, v in scripts.items() if isinstance(v, str)}
         if isinstance(scripts, dict)
         else {},
