@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -163,19 +164,110 @@ def test_tool_names_that_collide_as_build_args_are_rejected(tmp_path: Path) -> N
         plan_for(root, "lint")
 
 
-def test_requirement_includes_outside_the_project_are_not_followed(tmp_path: Path) -> None:
+def test_requirement_includes_inside_the_project_are_followed(tmp_path: Path) -> None:
     root = make_project(
         tmp_path / "proj",
         BASIC + '[tool.devbox]\nrequirements = ["req/a.txt"]\n',
         {
-            "req/a.txt": "-r b.txt\n--constraint=../c.txt\n-r ../../outside.txt\n",
+            "req/a.txt": "-r b.txt  # base\n--constraint=../c.txt\n-r\\\n  ../..d.txt\n"
+            "-rmissing.txt\n-r https://example.com/r.txt\n# -r ../../commented.txt\n",
             "req/b.txt": "x\n",
             "c.txt": "y<2\n",
+            "..d.txt": "z\n",  # a name that starts with two dots is not a parent
         },
     )
-    (tmp_path / "outside.txt").write_text("secret\n")
     plan = plan_for(root)
-    assert set(plan.requirement_files) == {"req/a.txt", "req/b.txt", "c.txt"}
+    assert set(plan.requirement_files) == {"req/a.txt", "req/b.txt", "c.txt", "..d.txt"}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "where"),
+    [
+        ("x\n-r ../../outside.txt\n", 2, "outside.txt"),
+        ("--constraint=../../outside.txt\n", 1, "outside.txt"),
+        ("--requirement ../../outside.txt\n", 1, "outside.txt"),
+        ("-r../../outside.txt\n", 1, "outside.txt"),
+        ("# a comment\n-c \\\n  ../../outside.txt\n", 2, "outside.txt"),
+        ("-r ../../missing.txt\n", 1, "missing.txt"),  # no probing of what exists there
+        ("-r /etc/passwd\n", 1, "/etc/passwd"),
+        ("-r link.txt\n", 1, "outside.txt"),  # a symlink in the project, to outside it
+        ("-r linkdir/inner.txt\n", 1, "inner.txt"),  # through a symlinked directory
+    ],
+)
+def test_requirement_includes_leading_out_of_the_project_are_config_errors(
+    tmp_path: Path, text: str, line: int, where: str
+) -> None:
+    # They were skipped (or, through a symlink, copied into the build with their content).
+    root = make_project(
+        tmp_path / "proj",
+        BASIC + '[tool.devbox]\nrequirements = ["req/a.txt"]\n',
+        {"req/a.txt": text},
+    )
+    (tmp_path / "outside.txt").write_text("secret\n")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "inner.txt").write_text("secret\n")
+    (root / "req" / "link.txt").symlink_to(tmp_path / "outside.txt")
+    (root / "req" / "linkdir").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(ConfigError) as info:
+        plan_for(root)
+    message = info.value.message
+    assert info.value.exit_code == 2
+    assert f"{root / 'req' / 'a.txt'} line {line}: " in message
+    assert "outside the project" in message and where in message
+    assert "Copy the file into the project" in message and "\n" not in message
+
+
+def test_a_requirement_file_symlinked_out_of_the_project_only_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "proj", BASIC)
+    (tmp_path / "outside.txt").write_text("secret-dist\n")
+    (root / "reqs.txt").symlink_to(tmp_path / "outside.txt")
+    (root / "inner.txt").symlink_to(root / "real.txt")
+    (root / "real.txt").write_text("attrs\n")
+    with pytest.raises(ConfigError) as info:
+        plan_for(root, pyproject={"project": {"name": "p", "version": "1"},
+                                  "tool": {"devbox": {"requirements": ["reqs.txt"]}}})  # fmt: skip
+    message = info.value.message
+    assert message.startswith(f"{root / 'pyproject.toml'}: [tool.devbox] key 'requirements': ")
+    assert "'reqs.txt'" in message and "outside the project" in message
+    assert "DEVBOX_REQUIREMENTS" in message
+    # a symlink inside the project is fine
+    plan = plan_for(root, pyproject={"project": {"name": "p", "version": "1"},
+                                     "tool": {"devbox": {"requirements": ["inner.txt"]}}})  # fmt: skip
+    assert plan.requirement_files == {"inner.txt": "attrs\n"}
+    # the user's own setting may lead elsewhere (its includes may not)
+    plan = plan_for(root, env={"DEVBOX_REQUIREMENTS": "reqs.txt"})
+    assert plan.requirement_files == {"reqs.txt": "secret-dist\n"}
+    (tmp_path / "outside.txt").write_text("-r ../elsewhere.txt\n")
+    with pytest.raises(ConfigError, match=re.escape("reqs.txt line 1: '-r ../elsewhere.txt'")):
+        plan_for(root, env={"DEVBOX_REQUIREMENTS": "reqs.txt"})
+
+
+@pytest.mark.parametrize("name", ["uv.lock", "pyproject.toml"])
+def test_lock_files_symlinked_out_of_the_project_are_config_errors(
+    tmp_path: Path, name: str
+) -> None:
+    # Both travel to the build as text for uv sync.
+    root = make_project(tmp_path / "proj", BASIC, {"uv.lock": "version = 1\n"})
+    outside = tmp_path / name
+    (root / name).rename(outside)
+    (root / name).symlink_to(outside)
+    with pytest.raises(ConfigError) as info:
+        plan_for(root)
+    message = info.value.message
+    assert message.startswith(f"{root / name}: resolves to {str(outside)!r}, outside the project")
+    assert "Replace the symlink by the file itself" in message
+    # with pip, the lock is not read
+    assert plan_for(root, env={"DEVBOX_INSTALLER": "pip"}).lock is None
+
+
+def test_lock_files_symlinked_inside_the_project_are_read(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj", BASIC, {"locks/uv.lock": "version = 1\n"})
+    (root / "uv.lock").symlink_to(root / "locks" / "uv.lock")
+    plan = plan_for(root)
+    assert plan.lock is not None
+    assert render(plan).context["install/lock/uv.lock"] == "version = 1\n"
 
 
 def test_extra_and_group_names_match_as_pep_685_normalizes_them(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from devbox import tools
 from devbox.build.contract import INSTALL_DIR
-from devbox.config import Config
+from devbox.config import Config, Source
 from devbox.config.project import ProjectFacts, normalize_name, sdist_version
 from devbox.errors import ConfigError
 
@@ -247,17 +247,65 @@ def _group(name: str, facts: ProjectFacts, stack: tuple[str, ...] = ()) -> list[
     return out
 
 
-_INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)", re.MULTILINE)
+#: an include (``-r``/``-c`` and their long forms, value after a space, ``=`` or attached) at
+#: the start of a logical line, as pip reads it
+_INCLUDE = re.compile(
+    r"(?:(?:--requirement|--constraint)(?:\s*=\s*|\s+)|-[rc](?:\s*=\s*|\s*))(\S+)"
+)
+_COMMENT = re.compile(r"(?:^|\s+)#.*$")
 
 
-def collect_requirement_files(root: Path, paths: Sequence[str]) -> dict[str, str]:
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) of each line pip reads: comments removed, lines ending in a
+    backslash joined with the next."""
+    out: list[tuple[int, str]] = []
+    pending: list[str] = []
+    start = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        line = _COMMENT.sub("", line)
+        if line.endswith("\\"):
+            pending.append(line[:-1])
+            continue
+        out.append((start, "".join(pending) + line))
+        pending = []
+    if pending:
+        out.append((start, "".join(pending)))
+    return out
+
+
+def _outside(root: Path, rel: str) -> Path | None:
+    """Where ``root/rel`` leads when that is outside ``root`` (following symlinks), else None."""
+    resolved = (root / rel).resolve()
+    return None if resolved.is_relative_to(root.resolve()) else resolved
+
+
+def collect_requirement_files(
+    root: Path, paths: Sequence[str], *, named_by: str | None = None
+) -> dict[str, str]:
     """The named requirement files and, recursively, the project files they include.
 
     They are copied into devbox's own build context (so no path reaches the Dockerfile);
     nested ``-r``/``-c`` references resolve relative to the including file, as pip does.
+    What the project's files name must stay inside the project after following symlinks: the
+    files ``paths`` names when ``named_by`` (where they were named: the pyproject key) is
+    given, and every include. ``named_by`` None: the user named them (environment, command
+    line), and they may lead elsewhere. A URL, or an include that is not a file, stays for the
+    installer to report.
     """
     files: dict[str, str] = {}
     todo = list(paths)
+    if named_by is not None:
+        for rel in paths:
+            elsewhere = _outside(root, rel)
+            if elsewhere is not None:
+                raise ConfigError(
+                    f"{named_by}: requirement file {rel!r} resolves to {str(elsewhere)!r}, outside "
+                    f"the project {str(root)!r} (through a symlink); a path in pyproject.toml "
+                    "must stay inside the project. Put the file itself in the project, or name "
+                    "it in DEVBOX_REQUIREMENTS if you mean to install a file from elsewhere."
+                )
     while todo:
         rel = todo.pop(0)
         if rel in files:
@@ -267,11 +315,44 @@ def collect_requirement_files(root: Path, paths: Sequence[str]) -> dict[str, str
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read requirement file {root / rel}: {exc}.") from None
         files[rel] = text
-        for ref in _INCLUDE.findall(text):
+        for number, line in _logical_lines(text):
+            m = _INCLUDE.match(line.strip())
+            if m is None or "://" in m.group(1):
+                continue
+            ref = m.group(1)
             target = os.path.normpath(os.path.join(os.path.dirname(rel), ref))
-            if not target.startswith("..") and not os.path.isabs(ref) and (root / target).is_file():
+            escapes = os.path.isabs(ref) or Path(target).parts[:1] == ("..",)
+            leads_to = Path(ref) if os.path.isabs(ref) else _outside(root, target)
+            if escapes or leads_to is not None:
+                raise ConfigError(
+                    f"{root / rel} line {number}: {line.strip()!r} names "
+                    f"{str(leads_to or (root / target))!r}, outside the project {str(root)!r}; "
+                    "requirement files may include only files inside the project (after "
+                    "following symlinks), by paths relative to the including file. Copy the "
+                    "file into the project and include it from there."
+                )
+            if (root / target).is_file():
                 todo.append(Path(target).as_posix())
     return files
+
+
+#: the files devbox sends to the build for uv sync (beside each other, as uv reads them)
+LOCK_FILES = ("pyproject.toml", "uv.lock")
+
+
+def _check_lock_files(root: Path) -> None:
+    """uv.lock and pyproject.toml travel to the build as text: neither may be a symlink that
+    leads out of the project."""
+    for name in LOCK_FILES:
+        target = _outside(root, name)
+        if target is not None:
+            raise ConfigError(
+                f"{root / name}: resolves to {str(target)!r}, outside the project "
+                f"{str(root)!r} (through a symlink); devbox sends {name} to the build for uv "
+                f"sync, so it must be a file inside the project. Replace the symlink by the "
+                "file itself (uv lock writes uv.lock), or install without the lock with "
+                'installer = "pip".'
+            )
 
 
 def find_virtualenvs(root: Path) -> list[str]:
@@ -481,6 +562,8 @@ def make_plan(
     # uv.lock: the project's dependencies, extras and groups come from the lock (uv sync
     # --frozen, without the project); only devbox's own additions are resolved on top.
     locked = config.installer == "uv" and (facts.root / "uv.lock").is_file()
+    if locked:
+        _check_lock_files(facts.root)
     requirements = _requirements(config, facts, packages, locked=locked)
 
     if virtualenvs is None:
@@ -494,7 +577,13 @@ def make_plan(
         environments=tuple(EnvPlan(p, config.image_for(p)) for p in pythons),
         installer=config.installer,
         requirements=tuple(dict.fromkeys(requirements)),
-        requirement_files=collect_requirement_files(facts.root, config.requirements),
+        requirement_files=collect_requirement_files(
+            facts.root,
+            config.requirements,
+            named_by=f"{facts.root / 'pyproject.toml'}: [tool.devbox] key 'requirements'"
+            if config.sources.get("requirements") is Source.PYPROJECT
+            else None,
+        ),
         lock=Lock(config.extras, config.groups) if locked else None,
         ca_bundle=config.ca_bundle,
         indexes=tuple(
