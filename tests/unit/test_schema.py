@@ -36,7 +36,8 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
          {"Bad Name": {"command": ["x"]}}, {"pytest": {"per-python": "yes"}}, {"pytest": ["x"]}, []],
     ),
     "exclude": ([["*.log", "data/"]], ["*.log", [3], [""]]),
-    "ca-bundle": ([__file__], [3, "", ["a.pem"]]),
+    # a bundle named in pyproject.toml must be inside the project (see the test below)
+    "ca-bundle": (["ca.pem"], [3, "", ["a.pem"]]),
     "index-url": (["https://pkgs.example.com/simple", "http://127.0.0.1:8080/simple/"],
                   ["pkgs.example.com", "https://a b", 3, ["https://x/simple"], "ftp://x/simple"]),
     "extra-index-url": ([[], ["https://a.example/simple", "file:///srv/wheels"]],
@@ -89,6 +90,7 @@ def test_every_key_has_samples() -> None:
 @pytest.mark.parametrize("key", list(SAMPLES))
 def test_schema_and_loader_agree(key: str, tmp_path: Path) -> None:
     good, bad = SAMPLES[key]
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     v = validator()
     for value in good:
         assert loads({key: value}, tmp_path), (key, value)
