@@ -42,7 +42,7 @@ class FakeDocker:
         self.calls: list[tuple[list[str], dict[str, str] | None]] = []
 
     def __call__(
-        self, argv: list[str], *, timeout: float = 60, env: Any = None
+        self, argv: list[str], *, timeout: float = 60, env: Any = None, **kw: Any
     ) -> subprocess.CompletedProcess[str]:
         self.calls.append((list(argv), None if env is None else dict(env)))
         joined = " ".join(argv)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -25,9 +26,20 @@ def console(no_color: bool = False, stderr: bool = False) -> Any:
     return Console(stderr=stderr, no_color=not color, highlight=False, soft_wrap=True)
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def exit_code(invoke: Callable[[], int | None], args: list[str]) -> int:
-    """Run ``invoke`` (click in non-standalone mode) and map what happens to an exit code."""
+    """Run ``invoke`` (click in non-standalone mode) and map what happens to an exit code.
+
+    SIGTERM and SIGHUP (a closed terminal) stop devbox as Ctrl-C does: a build is cancelled in
+    the engine (see :func:`devbox.engine.buildx.stream_build`), and a short command running
+    then (a `docker pull`) is killed with devbox instead of being left behind.
+    """
     debug = "--debug" in args
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     try:
         return invoke() or 0
     except click.exceptions.Exit as exc:

@@ -9,6 +9,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from devbox.build import contract
 from devbox.engine import process
 from devbox.engine.builder import DEFAULT_BUILDER, Builder
-from devbox.errors import Interrupted
+from devbox.errors import EngineUnavailable, Interrupted
 
 
 def build_argv(
@@ -81,17 +82,29 @@ PROXY_VARIABLES = tuple(
 )
 
 
+#: signals that mean "stop": Ctrl-C, SIGTERM (CI timeouts, editors stopping a task) and SIGHUP
+#: (the terminal was closed)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def stream_build(
     argv: Sequence[str],
     on_line: Callable[[str], object],
     env: Mapping[str, str],
     settle: Callable[[], float] = lambda: 0.0,
+    *,
+    answer_timeout: float | None = None,
+    engine: Callable[[], str] = lambda: "the Docker engine",
 ) -> int:
     """Run a build, feeding each stderr line (rawjson progress) to ``on_line``.
 
-    Ctrl-C (or SIGTERM): buildx runs in its own process group and gets one SIGINT, which makes
-    it cancel the solve in the daemon; devbox waits for that. A second Ctrl-C returns at once
-    and leaves buildx to finish cancelling by itself (see _cancel).
+    Ctrl-C (or SIGTERM, SIGHUP): buildx runs in its own process group and gets one SIGINT,
+    which makes it cancel the solve in the daemon; devbox waits for that. A second Ctrl-C
+    returns at once and leaves buildx to finish cancelling by itself (see _cancel).
+
+    ``answer_timeout``: an engine that accepts the connection and never answers would keep
+    buildx (and devbox) waiting forever; with no progress line within that many seconds,
+    buildx is stopped and :class:`EngineUnavailable` names ``engine()``.
     """
     try:
         proc = subprocess.Popen(
@@ -110,27 +123,61 @@ def stream_build(
     assert proc.stderr is not None
 
     def on_term(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # SIGTERM (CI timeouts, editors stopping a task): cancel too
+        raise KeyboardInterrupt  # SIGTERM or SIGHUP: cancel, as for Ctrl-C
 
-    previous_term = signal.signal(signal.SIGTERM, on_term)
-    previous_int = signal.getsignal(signal.SIGINT)
+    previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+    watchdog = _Watchdog(proc, answer_timeout)
     handed_off = False
     try:
         for line in proc.stderr:
+            watchdog.answered()
             on_line(line)
-        return proc.wait()
+        rc = proc.wait()
+        if watchdog.fired:
+            raise EngineUnavailable(
+                f"{engine()} accepted the connection but did not answer within "
+                f"{answer_timeout:.0f} s, so the build was stopped. Check that it is healthy "
+                "(`devbox doctor`, `docker info`), or set DEVBOX_ENGINE_TIMEOUT to wait longer."
+            )
+        return rc
     except KeyboardInterrupt:
         handed_off = _cancel(proc, settle())
         raise Interrupted("interrupted: the build was cancelled.") from None
     finally:
-        signal.signal(signal.SIGTERM, previous_term)
-        signal.signal(signal.SIGINT, previous_int)
+        watchdog.answered()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if not handed_off and proc.poll() is None:
             # Leaving while buildx runs: a second Ctrl-C came before _cancel could act (both
             # can be pending at once). Cancel anyway, and let buildx finish that by itself.
             _hand_off(proc, delay=settle())
         elif not handed_off:
             proc.stderr.close()
+
+
+class _Watchdog:
+    """Stops buildx when no progress line came within ``timeout`` seconds of its start."""
+
+    def __init__(self, proc: subprocess.Popen[str], timeout: float | None) -> None:
+        self.fired = False
+        self._proc = proc
+        self._timer = None if timeout is None else threading.Timer(timeout, self._fire)
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+
+    def answered(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _fire(self) -> None:
+        # Nothing was solved (no progress at all): nothing runs in the engine to cancel.
+        self.fired = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
 
 
 def _hand_off(proc: subprocess.Popen[str], *, delay: float = 0.0, signalled: bool = False) -> bool:
@@ -170,8 +217,8 @@ def _cancel(proc: subprocess.Popen[str], delay: float = 0.0) -> bool:
         again.append(signum)
 
     # From here on a Ctrl-C is noted, not raised: the SIGINT to buildx must be sent.
-    signal.signal(signal.SIGINT, note)
-    signal.signal(signal.SIGTERM, note)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, note)
     settled = time.monotonic() + max(0.0, delay)
     while time.monotonic() < settled and proc.poll() is None:
         time.sleep(0.05)

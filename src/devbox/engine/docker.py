@@ -32,19 +32,41 @@ class Docker:
         self.caller_env = dict(env)
         #: the environment of every docker command: a chosen context wins over DOCKER_HOST
         self.env = builder.env(env)
+        #: how long the engine may take to answer (DEVBOX_ENGINE_TIMEOUT)
+        self.timeout = process.engine_timeout(env)
+        self._endpoint: str | None = None
 
     # --- short commands -------------------------------------------------------------------
 
-    def call(
-        self, *args: str, timeout: float = process.COMMAND_TIMEOUT
-    ) -> subprocess.CompletedProcess[str]:
-        return process.run_command([*self.builder.docker(), *args], timeout=timeout, env=self.env)
+    def call(self, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+        return process.run_command(
+            [*self.builder.docker(), *args],
+            timeout=self.timeout if timeout is None else timeout,
+            env=self.env,
+            who=lambda: self.name,
+        )
+
+    @property
+    def endpoint(self) -> str:
+        """Where the docker CLI reaches this engine (asked once; no engine call)."""
+        if self._endpoint is None:
+            self._endpoint = health.docker_endpoint(self.env)
+        return self._endpoint
+
+    @property
+    def name(self) -> str:
+        """How messages name this engine: "the Docker engine at unix:///var/run/docker.sock"."""
+        if self.builder.instance:
+            return f"the buildx builder {self.builder.instance!r}"
+        return f"the Docker engine at {self.endpoint}"
 
     def client_present(self) -> bool:
         return shutil.which("docker", path=self.env.get("PATH")) is not None
 
     def client_version(self) -> str:
-        return self.call("version", "--format", "{{.Client.Version}}").stdout.strip()
+        """The docker client's own version (`docker --version` asks no engine)."""
+        out = process.run_command(["docker", "--version"], env=self.env).stdout
+        return ".".join(map(str, health.version_tuple(out))) or out.strip()
 
     def buildx_version(self) -> tuple[int, ...]:
         proc = self.call("buildx", "version")
@@ -110,7 +132,14 @@ class Docker:
     ) -> int:
         """Run a build (:func:`~devbox.engine.buildx.build_argv` with this builder), feeding each
         progress line to ``on_line``."""
-        return buildx.stream_build(argv, on_line, self.env, settle=settle)
+        return buildx.stream_build(
+            argv,
+            on_line,
+            self.env,
+            settle=settle,
+            answer_timeout=self.timeout,
+            engine=lambda: self.name,
+        )
 
     def run_argv(
         self, image: str, command: Sequence[str], *, mounts: Mapping[Path, str], workdir: str,

@@ -6,7 +6,7 @@ Only modules of :mod:`devbox.engine` call it; everything else asks a :class:`~de
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from devbox.errors import EngineUnavailable
 
@@ -17,9 +17,17 @@ PULL_TIMEOUT = 900.0
 
 
 def run_command(
-    argv: Sequence[str], *, timeout: float = COMMAND_TIMEOUT, env: Mapping[str, str] | None = None
+    argv: Sequence[str],
+    *,
+    timeout: float = COMMAND_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+    who: Callable[[], str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a short host command and capture its output (the one helper tests fake)."""
+    """Run a short host command and capture its output (the one helper tests fake).
+
+    ``who``: what answers the command (the engine at an endpoint), named when it times out
+    (asked only then).
+    """
     try:
         return subprocess.run(
             list(argv),
@@ -35,9 +43,24 @@ def run_command(
             "distribution's docker packages), or run scripts/provision-engine.sh on Debian."
         ) from None
     except subprocess.TimeoutExpired:
+        if who is None:
+            raise EngineUnavailable(
+                f"`{' '.join(argv)}` did not answer within {timeout:.0f} s."
+            ) from None
         raise EngineUnavailable(
-            f"`{' '.join(argv)}` did not answer within {timeout:.0f} s."
+            f"{who()} did not answer `{' '.join(argv)}` within {timeout:.0f} s. Check that it "
+            "is healthy (`docker info`), or set DEVBOX_ENGINE_TIMEOUT to wait longer."
         ) from None
+
+
+def engine_timeout(env: Mapping[str, str]) -> float:
+    """DEVBOX_ENGINE_TIMEOUT (seconds), else :data:`COMMAND_TIMEOUT`: how long a docker
+    command, or a build before its first progress line, may wait for the engine."""
+    try:
+        value = float(env.get("DEVBOX_ENGINE_TIMEOUT", ""))
+    except ValueError:
+        return COMMAND_TIMEOUT
+    return value if 0 < value <= 24 * 3600 else COMMAND_TIMEOUT
 
 
 def last_line(proc: subprocess.CompletedProcess[str], default: str) -> str:
