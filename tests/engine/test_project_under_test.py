@@ -1,6 +1,7 @@
-"""The project under test is its working tree (issue 13): a dependency that requires the
-project itself (pytest requires iniconfig) or a requirements file that names it does not put
-the index's wheel in front of the source."""
+"""The project under test is its working tree, and it has the metadata a native install gives
+it (issue 13): a dependency that requires the project itself (pytest requires iniconfig) or a
+requirements file that names it does not put the index's wheel in front of the source, and
+``importlib.metadata`` reads the project's full core metadata from ``[project]``."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def test_the_project_is_imported_from_its_source_when_a_dependency_requires_it(
     assert second.tool("pytest")["status"] == "passed"
     assert second.report is not None
     assert all(e["cached"] for e in second.report["environments"]), second.report
+
+
+def test_tests_read_the_projects_full_metadata(devbox: Any, tmp_path: Path) -> None:
+    project = copy_fixture("fullmeta", tmp_path)
+    run = devbox("test", cwd=project)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.tool("pytest")["status"] == "passed"
 
 
 def test_an_editable_project_is_imported_from_its_source_when_a_dependency_requires_it(

@@ -41,6 +41,8 @@ INSTALL_SPEC_KEYS = (
     "import_root",
     "installer",
     "lock",
+    "metadata",
+    "metadata_note",
     "name",
     "project_install",
     "version",
@@ -217,8 +219,13 @@ def write_metadata(spec: "dict[str, object]", purelib: str) -> None:
     dist = "%s-%s.dist-info" % (name.replace("-", "_"), version)
     path = os.path.join(purelib, dist)
     os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, "METADATA"), "w") as f:
-        f.write("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version))
+    # The core metadata devbox made from [project] on the host (pyproject-metadata), verbatim;
+    # Name and Version only when that library rejected the table (the note says why).
+    metadata = spec["metadata"]
+    if spec["metadata_note"]:
+        say(str(spec["metadata_note"]))
+    with open(os.path.join(path, "METADATA"), "w", encoding="utf-8") as f:
+        f.write(str(metadata))
     with open(os.path.join(path, "INSTALLER"), "w") as f:
         f.write("devbox\n")
     with open(os.path.join(path, "direct_url.json"), "w") as f:

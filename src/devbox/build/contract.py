@@ -99,6 +99,8 @@ INSTALL_SPEC_KEYS = (
     "import_root",
     "installer",
     "lock",
+    "metadata",
+    "metadata_note",
     "name",
     "project_install",
     "version",

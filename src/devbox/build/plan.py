@@ -9,10 +9,14 @@ import dataclasses
 import hashlib
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from packaging.version import Version
+from pyproject_metadata import ConfigurationError, StandardMetadata
 
 from devbox import tools
 from devbox.build.contract import INSTALL_DIR
@@ -186,11 +190,14 @@ class Plan:
             for group, items in eps.items():
                 if isinstance(items, dict):
                     entry_points[group] = {k: v for k, v in items.items() if isinstance(v, str)}
+        metadata, note = core_metadata(f) if self.project_install == "metadata" else (None, None)
         return {
             "installer": self.installer,
             "project_install": self.project_install,
             "name": f.name,
             "version": f.version,
+            "metadata": metadata,
+            "metadata_note": note,
             "import_root": f.import_root,
             "entry_points": entry_points,
             "indexes": list(self.indexes),
@@ -198,6 +205,39 @@ class Plan:
             if self.lock is None
             else {"extras": list(self.lock.extras), "groups": list(self.lock.groups)},
         }
+
+
+def core_metadata(facts: ProjectFacts) -> tuple[str, str | None]:
+    """The project's core metadata (a wheel's METADATA file) from its ``[project]`` table, as
+    pyproject-metadata writes it, and None; or, when that library rejects the table, Name
+    and Version only and a one-line note saying why.
+
+    Left out: the long description (``readme``), so that editing the README does not
+    reinstall the dependencies (this text is part of the dependency stage's key), and fields
+    declared dynamic (computed by a build devbox does not run); a dynamic version is the one
+    devbox knows (``facts.version``: pretend-version or an sdist's PKG-INFO).
+    """
+    name, version = facts.name, facts.version
+    assert name is not None and version is not None, "only projects with static metadata"
+    fallback = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    project = facts.pyproject.get("project")
+    table = {k: v for k, v in project.items() if k != "readme"} if isinstance(project, dict) else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its style warnings are not the user's problem here
+            meta = StandardMetadata.from_pyproject(
+                {"project": table}, facts.root, allow_extra_keys=True
+            )
+            if meta.version is None or "version" in facts.dynamic:
+                meta.version = Version(version)
+            text = str(meta.as_rfc822())
+    except (ConfigurationError, ValueError, TypeError) as exc:
+        why = " ".join(str(exc).split())
+        return fallback, (
+            f"the project's METADATA has only Name and Version: pyproject-metadata rejects its "
+            f"[project] table ({why})"
+        )
+    return text, None
 
 
 def redact_url(url: str) -> str:
