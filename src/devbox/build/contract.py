@@ -72,17 +72,21 @@ FIELD_OK = "ok"
 FIELD_EXIT_CODE = "exit_code"
 #: ... how long it ran (float, seconds) ...
 FIELD_DURATION_S = "duration_s"
-#: ... and, true, that its version's install step had failed, so the tool did not run
+#: ... that, true, its version's install step had failed, so the tool did not run ...
 FIELD_ENVIRONMENT_ERROR = "environment_error"
+#: ... and (bool) that the tool ran past its time limit (tool_spec()["timeout"]) and was killed
+FIELD_TIMED_OUT = "timed_out"
 
-#: A tool step's last output line is MARKER, a space and the exit code, or ENV_MARKER alone:
-#: the live view knows the outcome from the log before anything is exported.
+#: A tool step's last output line is MARKER, a space and the exit code, or ENV_MARKER or
+#: TIMEOUT_MARKER alone: the live view knows the outcome from the log before anything is
+#: exported.
 MARKER = "devbox-exit-code:"
 ENV_MARKER = "devbox-environment-error"
+TIMEOUT_MARKER = "devbox-timeout"
 
 # --- the JSON specs the host writes and the scripts read ----------------------------------
 
-#: the keys of tool_spec() (build/dockerfile.py), all read by run.py
+#: the keys of tool_spec() (build/dockerfile.py), all read by run.py; "timeout": seconds or null
 TOOL_SPEC_KEYS = (
     "command",
     "env",
@@ -91,6 +95,7 @@ TOOL_SPEC_KEYS = (
     "kind",
     "name",
     "project_install",
+    "timeout",
     "version",
 )
 #: the keys of Plan.install_spec() (build/plan.py) that install.py reads

@@ -254,6 +254,7 @@ def tool_spec(plan: Plan, run: ToolRun) -> dict[str, object]:
         "command": list(run.command),
         "env": dict(run.env),
         "junit": run.junit,
+        "timeout": run.timeout,
         "project_install": plan.project_install,
         "installer": plan.installer,
         "version": plan.version,

@@ -106,6 +106,8 @@ class ToolRun:
     command: tuple[str, ...]
     env: Mapping[str, str]
     junit: bool
+    #: seconds the tool may run before it is stopped (tool_timeout()); None: no limit
+    timeout: float | None = None
 
     @property
     def key(self) -> str:
