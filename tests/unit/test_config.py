@@ -151,6 +151,7 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
         cache-to = ["type=inline"]
         system-packages = ["gcc", "libpq-dev=15.8-0+deb12u1"]
         pretend-version = "1.2.3.dev4"
+        timeout = 600
 
         [tool.devbox.tools.pytest]
         packages = ["pytest", "pytest-xdist"]
@@ -176,6 +177,7 @@ def test_full_table_from_pyproject_file(tmp_path: Path) -> None:
     assert cfg.cache_to == ("type=inline",)
     assert cfg.system_packages == ("gcc", "libpq-dev=15.8-0+deb12u1")
     assert cfg.pretend_version == "1.2.3.dev4"
+    assert cfg.timeout == 600.0
     assert cfg.ca_bundle == str((tmp_path / "certs" / "corp.pem").resolve())
     assert cfg.base_image == "ghcr.io/acme/python:{python}-bookworm"
     assert cfg.image_for("3.11") == "ghcr.io/acme/python:3.11-bookworm"
@@ -370,8 +372,10 @@ def test_env_every_key(tmp_path: Path) -> None:
         "DEVBOX_CACHE_TO": "type=inline",
         "DEVBOX_SYSTEM_PACKAGES": "gcc, python3-dev",
         "DEVBOX_PRETEND_VERSION": "2.0",
+        "DEVBOX_TIMEOUT": " 90.5 ",
     }
     cfg = load_config(tmp_path, devbox_pyproject(project=None), env=env, facts=False)
+    assert cfg.timeout == 90.5
     assert cfg.index_url == "https://pkgs.example.com/simple"
     assert cfg.extra_index_url == ("https://a.example/simple", "https://b.example/simple")
     assert cfg.secret_env == ("API_TOKEN", "OTHER")

@@ -31,9 +31,10 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
     "test": ([["pytest"]], [["py test"], [None]]),
     "tools": (
         [{}, {"pytest": {"command": ["pytest", "-x"], "env": {"A_B": "1"}, "per-python": False}},
-         {"mine": {"command": ["mine"], "packages": ["mine==1"]}}],
+         {"mine": {"command": ["mine"], "packages": ["mine==1"], "timeout": 30}}],
         [{"pytest": {"comand": ["x"]}}, {"pytest": {"command": []}}, {"pytest": {"env": {"A-B": "1"}}},
-         {"Bad Name": {"command": ["x"]}}, {"pytest": {"per-python": "yes"}}, {"pytest": ["x"]}, []],
+         {"Bad Name": {"command": ["x"]}}, {"pytest": {"per-python": "yes"}}, {"pytest": ["x"]}, [],
+         {"pytest": {"timeout": 0}}, {"pytest": {"timeout": "60"}}],
     ),
     "exclude": ([["*.log", "data/"]], ["*.log", [3], [""]]),
     # a bundle named in pyproject.toml must be inside the project (see the test below)
@@ -54,6 +55,7 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
     "system-packages": ([[], ["gcc", "python3-dev", "libpq-dev=15.8-0+deb12u1", "g++"]],
                         [["GCC"], ["gcc; rm -rf /"], "gcc", [""], ["-y"]]),
     "pretend-version": (["1.2.3", "0.0.0+devbox", "2.0.0rc1"], ["", "1 2", 3, "-1"]),
+    "timeout": ([300, 0.5, 86400, 1e-3], [0, -1, 0.0, "300", True, 86401, 86400.5, float("inf"), [5]]),
 }  # fmt: skip
 
 

@@ -82,6 +82,7 @@ SEEDS: dict[str, list[str]] = {
     "cache-to": ["type=inline", "type=registry,ref=r.example/c,mode=max"],
     "exclude": ["*.log", "data/", "a b", "!keep"],
     "tools": ["pytest", "mine"],
+    "timeout": ["300", "0", "1e3"],
 }
 
 
@@ -130,6 +131,16 @@ def values(key: str) -> st.SearchStrategy[Any]:
     )
 
 
+def seconds() -> st.SearchStrategy[Any]:
+    """Numbers around the timeout's bounds (0, 86400); no NaN, which JSON has no word for
+    (the loader refuses it: tests/unit/test_timeout.py)."""
+    return st.one_of(
+        st.integers(-2, 90000),
+        st.floats(allow_nan=False),
+        st.sampled_from([0, 0.0, -0.0, 5e-324, 86400, 86400.0, 86400.0001, 86401]),
+    )
+
+
 def tool_tables() -> st.SearchStrategy[Any]:
     names = st.one_of(
         st.sampled_from([*tools.BUILTIN, "mine", "Bad Name", "", "a" * 64, "x.y_z-1"]),
@@ -144,6 +155,7 @@ def tool_tables() -> st.SearchStrategy[Any]:
         "packages": word_lists,
         "env": st.one_of(st.dictionaries(env_names, env_values, max_size=2), words, scalars()),
         "per-python": st.one_of(st.booleans(), words, scalars()),
+        "timeout": st.one_of(seconds(), words, scalars()),
         "comand": word_lists,  # a typo of a field: unknown keys are errors
     }
     body = st.one_of(
@@ -157,6 +169,8 @@ def tool_tables() -> st.SearchStrategy[Any]:
 def strategy(key: str) -> st.SearchStrategy[Any]:
     if key == "tools":
         return tool_tables()
+    if key == "timeout":
+        return st.one_of(values(key), seconds())
     if key in ("python", "python-candidates"):
         parts = st.sampled_from(["3.11", " 3.12 ", "3.13", "", " ", "3.1x", "\t3.10", "3.9\n"])
         return st.one_of(values(key), st.lists(parts, max_size=4).map(",".join))

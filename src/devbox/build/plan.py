@@ -501,6 +501,20 @@ def select_tools(config: Config, command: Command) -> list[tuple[str, tools.Kind
     return names
 
 
+def tool_timeout(config: Config, name: str) -> float | None:
+    """The time limit of tool ``name``: its own ``timeout`` ([tool.devbox.tools.NAME]), unless
+    the top-level ``timeout`` comes from a stronger source (DEVBOX_TIMEOUT or --timeout over
+    pyproject.toml); a tool's own value wins over a top-level one from the same source."""
+    override = config.tools.get(name)
+    own = override.timeout if override else None
+    if own is None:
+        return config.timeout
+    top = config.sources.get("timeout", Source.DEFAULT)
+    if config.timeout is not None and top > config.sources.get("tools", Source.DEFAULT):
+        return config.timeout
+    return own
+
+
 def _tool_runs(
     config: Config, command: Command, pythons: Sequence[str], extra_args: Sequence[str]
 ) -> tuple[list[ToolRun], list[str]]:
@@ -536,7 +550,9 @@ def _tool_runs(
         )
         # Interpreter-blind tools (ruff, black, ...) run once, on the first version.
         for python in pythons if per_python else pythons[:1]:
-            run = ToolRun(name, kind, python, tuple(command_), env, junit)
+            run = ToolRun(
+                name, kind, python, tuple(command_), env, junit, tool_timeout(config, name)
+            )
             if rerun_args.setdefault(run.rerun_arg, name) != name:
                 raise ConfigError(
                     f"tools {rerun_args[run.rerun_arg]!r} and {name!r} differ only in '-', '.' or '_'; rename one."

@@ -92,6 +92,13 @@ RUN = (
         help="Write a JUnit XML report here (a suite per tool and Python version).",
     ),
     click.option(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="Stop each tool still running after this long and report it as timeout "
+        "(overrides timeout, the tools' own timeout and DEVBOX_TIMEOUT).",
+    ),
+    click.option(
         "--rerun",
         is_flag=True,
         help="Run every selected tool, even those BuildKit could replay.",
@@ -131,4 +138,5 @@ def config_values(kw: dict[str, Any]) -> dict[str, object]:
         "builder": kw.get("builder"),
         "cache-from": list(kw["cache_from"]) if kw.get("cache_from") else None,
         "cache-to": list(kw["cache_to"]) if kw.get("cache_to") else None,
+        "timeout": kw.get("timeout"),
     }

@@ -95,6 +95,8 @@ class Config:
     network: bool
     cache_from: tuple[str, ...]
     cache_to: tuple[str, ...]
+    #: seconds each tool may run (a tool's own ToolOverride.timeout may win: build.plan.tool_timeout)
+    timeout: float | None
     #: where each key's value came from
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
 
@@ -122,6 +124,11 @@ def _parse_env(key: Key, raw: str) -> object:
         if lowered in ("0", "false", "no", "off"):
             return False
         raise ValueError("true or false (1/0, yes/no, on/off)")
+    if key.env_form == "number":
+        try:
+            return float(raw.strip())
+        except ValueError:
+            raise ValueError("a number, such as 300") from None
     if key.env_form == "words":
         return raw.split()
     items = [p.strip() for p in raw.split(",") if p.strip()]

@@ -173,6 +173,26 @@ class Bool(Check[bool]):
         return {"type": "boolean"}
 
 
+class Seconds(Check[float]):
+    """A duration in seconds: a number (integer or float, not a boolean) above 0 and at most
+    ``maximum``; normalized to a float."""
+
+    def __init__(self, maximum: float, *, expected: str) -> None:
+        self.maximum = maximum
+        self.expected = expected
+
+    def __call__(self, value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(self.expected)
+        # NaN fails both comparisons: refused too
+        if not (0 < value <= self.maximum):
+            raise ValueError(self.expected)
+        return float(value)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "number", "exclusiveMinimum": 0, "maximum": self.maximum}
+
+
 class StringList(Check[tuple[str, ...]]):
     """An array of strings, each checked by ``item``; a tuple, duplicates dropped if ``unique``.
 

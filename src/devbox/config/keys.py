@@ -20,6 +20,7 @@ from devbox.config.checks import (
     Check,
     Choice,
     OneOrList,
+    Seconds,
     String,
     StringList,
     StringTable,
@@ -53,6 +54,8 @@ URL = rf"(?:https?|file)://[^{WHITESPACE}]+"
 DEB_PACKAGE = r"[a-z0-9][a-z0-9+.-]+(?:=[A-Za-z0-9.+:~-]+)?"
 VERSION = r"[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}"
 NO_NUL = r"[^\x00]*"
+#: the longest time limit a tool may be given: a day
+MAX_TIMEOUT_S = 86400
 
 # --- checks shared by several keys ------------------------------------------------------------
 
@@ -72,6 +75,10 @@ image_value = String(
     ),
     (ONLY_PYTHON_PLACEHOLDER, "an image reference whose only placeholder is {python}"),
     max_length=255,
+)
+timeout_value = Seconds(
+    MAX_TIMEOUT_S,
+    expected=f"a number of seconds above 0 and at most {MAX_TIMEOUT_S} (a day), such as 300",
 )
 installer_value = Choice("uv", "pip", expected='"uv" or "pip"')
 _pep508_name = String((PEP508_NAME, "names made of letters, digits, '.', '-' and '_'"))
@@ -115,6 +122,8 @@ class ToolOverride:
     packages: tuple[str, ...] | None = None
     env: Mapping[str, str] | None = None
     per_python: bool | None = None
+    #: seconds
+    timeout: float | None = None
 
 
 _COMMAND = 'a non-empty array of non-empty strings, such as ["pytest", "-x"]'
@@ -134,6 +143,7 @@ _TOOL_FIELDS: dict[str, Check[Any]] = {
         bad_entry="a table mapping variable names (letters, digits, '_') to strings",
     ),
     "per-python": Bool(),
+    "timeout": timeout_value,
 }
 TOOL_KEYS = tuple(_TOOL_FIELDS)
 tools_value = ToolTable(
@@ -152,7 +162,7 @@ class Key:
     check: Check[Any]
     default: Any
     #: how the value is spelled in an environment variable: "list" (comma-separated),
-    #: "words" (space-separated), "str", "bool", or "toml" (an inline TOML table)
+    #: "words" (space-separated), "str", "bool", "number", or "toml" (an inline TOML table)
     env_form: str = "list"
     #: how the type reads in the docs
     type_doc: str = "list of strings"
@@ -285,11 +295,23 @@ KEYS: dict[str, Key] = {
         ),
         Key(
             "tools",
-            "Tool definitions and overrides: command, packages, env, per-python.",
+            "Tool definitions and overrides: command, packages, env, per-python, timeout.",
             tools_value,
             {},
             env_form="toml",
             type_doc="table of tool tables",
+        ),
+        Key(
+            "timeout",
+            "Time limit of each tool, in seconds (above 0, at most 86400): a tool still running "
+            "then is stopped with everything it started and reported as `timeout`, with its "
+            "output so far. A tool's own `timeout` in [tool.devbox.tools.NAME] wins over this "
+            "key's value from pyproject.toml; DEVBOX_TIMEOUT and `--timeout` win over both. "
+            "Default: no limit.",
+            timeout_value,
+            None,
+            env_form="number",
+            type_doc="number (seconds)",
         ),
         Key(
             "ca-bundle",
