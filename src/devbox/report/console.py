@@ -17,7 +17,7 @@ from rich.text import Text
 
 from devbox.build.contract import UV_VENV, VENV, WORKDIR
 from devbox.build.plan import ToolRun
-from devbox.results.model import RunResult, Status, ToolResult
+from devbox.results.model import RunResult, Status, ToolResult, seconds
 from devbox.results.progress import ToolProgress
 
 _STYLES = {
@@ -28,6 +28,7 @@ _STYLES = {
     "cached": "green",
     "failed": "bold red",
     "error": "bold red",
+    "timeout": "bold red",
 }
 
 # A container path: /src or /src/... not preceded by a path character.
@@ -145,20 +146,18 @@ class LiveView:
 
 def print_failures(console: Console, result: RunResult, project_root: Path, cwd: Path) -> None:
     """Each failing tool's output; grouped by Python version when there are several."""
-    failing = [t for t in result.tools if t.status is Status.FAILED]
+    failing = [t for t in result.tools if t.status in (Status.FAILED, Status.TIMEOUT)]
     versions = list(dict.fromkeys(t.python for t in result.tools))
     for python in versions:
         group = [t for t in failing if t.python == python]
         if group and len(versions) > 1:
             console.print(Text(f"== Python {python} ==", style="bold"))
         for tool in group:
-            console.rule(
-                Text(
-                    f"{tool.name} failed (exit code {tool.exit_code}, Python {tool.python})",
-                    style="bold red",
-                ),
-                align="left",
-            )
+            if tool.status is Status.TIMEOUT:
+                title = f"{tool.timeout_message} (Python {tool.python})"
+            else:
+                title = f"{tool.name} failed (exit code {tool.exit_code}, Python {tool.python})"
+            console.rule(Text(title, style="bold red"), align="left")
             print_output(console, tool, project_root, cwd)
 
 
@@ -225,6 +224,11 @@ def print_summary(console: Console, result: RunResult) -> None:
         for t in result.tools
         if t.status is Status.FAILED
     ]
+    timed_out = [
+        (f"{t.name} [{t.python}]" if several else t.name) + f" (limit {seconds(t.timeout_s)} s)"
+        for t in result.tools
+        if t.status is Status.TIMEOUT
+    ]
     broken = [e.python for e in result.environments if not e.ok]
     if broken:
         console.print(
@@ -232,7 +236,9 @@ def print_summary(console: Console, result: RunResult) -> None:
         )
     if failed:
         console.print(Text(f"devbox: failed: {', '.join(failed)}", style="bold red"))
-    elif result.ok:
+    if timed_out:
+        console.print(Text(f"devbox: timed out: {', '.join(timed_out)}", style="bold red"))
+    if not failed and not timed_out and result.ok:
         n = len(result.tools)
         console.print(
             Text(

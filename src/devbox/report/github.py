@@ -18,16 +18,20 @@ def _escape_property(text: str) -> str:
 
 
 def github_annotations(result: RunResult, project_root: Path, cwd: Path) -> list[str]:
-    """GitHub Actions workflow commands (``::error file=…``) for every failed tool.
+    """GitHub Actions workflow commands (``::error file=…``) for every failed tool; a tool that
+    timed out gets one annotation naming its time limit.
 
     Paths are relative to ``cwd``, which GitHub takes as the repository root.  A failed tool
     whose output has no finding devbox can read gets one annotation without a file.
     """
     commands: list[str] = []
     for tool in result.tools:
-        if tool.status is not Status.FAILED:
+        if tool.status not in (Status.FAILED, Status.TIMEOUT):
             continue
         title = _escape_property(f"{tool.name} [{tool.python}]")
+        if tool.status is Status.TIMEOUT:
+            commands.append(f"::error title={title}::{_escape_data(tool.timeout_message)}")
+            continue
         found = tools.parse(tool.name, rewrite_paths(tool.output, project_root, cwd))
         if not found:
             message = _escape_data(f"{tool.name} failed (exit code {tool.exit_code})")

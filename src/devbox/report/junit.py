@@ -3,8 +3,9 @@
 pytest's own test cases are merged in (suite renamed ``pytest[3.13]``); any other tool that
 failed is one failing test case per finding in its output (``src/a.py:12``, see
 :mod:`devbox.results.findings`), or one case failing with the whole output when devbox cannot
-read it; a tool that passed is one passing case; an environment that could not be built is a
-suite with one erroring case.  A built-in tool that writes its own JUnit report
+read it; a tool that passed is one passing case; a tool that ran past its time limit is one
+case failing with the limit and the output so far (a partial report of its own is not used);
+an environment that could not be built is a suite with one erroring case.  A built-in tool that writes its own JUnit report
 (``Tool.junit``) is never read for findings: its report's cases stand for it.
 """
 
@@ -69,7 +70,7 @@ def _writes_junit(name: str) -> bool:
 
 def _tool_suites(tool: ToolResult) -> list[ET.Element]:
     name = f"{tool.name}[{tool.python}]"
-    if tool.junit_xml:
+    if tool.junit_xml and tool.status is not Status.TIMEOUT:
         try:
             root = ET.fromstring(tool.junit_xml)
         except ET.ParseError:
@@ -93,6 +94,11 @@ def _tool_suites(tool: ToolResult) -> list[ET.Element]:
     if tool.status is Status.FAILED:
         failure = ET.SubElement(
             case, "failure", {"message": f"{tool.name} exited with code {tool.exit_code}"}
+        )
+        failure.text = tool.output
+    elif tool.status is Status.TIMEOUT:
+        failure = ET.SubElement(
+            case, "failure", {"message": tool.timeout_message, "type": "timeout"}
         )
         failure.text = tool.output
     elif tool.status is Status.ERROR:

@@ -23,6 +23,7 @@ from devbox.build.contract import (
     FIELD_ENVIRONMENT_ERROR,
     FIELD_EXIT_CODE,
     FIELD_OK,
+    FIELD_TIMED_OUT,
     INSTALL_LOG,
     JUNIT_FILE,
     OUTPUT_FILE,
@@ -38,9 +39,16 @@ class Status(enum.Enum):
     FAILED = "failed"
     #: the tool could not run: its Python version's environment could not be built
     ERROR = "error"
+    #: the tool ran past its time limit (``timeout``) and was stopped: a failure
+    TIMEOUT = "timeout"
 
     def __bool__(self) -> bool:
         return self is Status.PASSED
+
+
+def seconds(value: float | None) -> str:
+    """A time limit as the reports show it: 3, 2.5, 300."""
+    return "?" if value is None else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -67,9 +75,19 @@ class ToolResult:
     junit_xml: str | None = None
     #: where the full output is kept (devbox's cache dir), once the run is saved
     log_path: Path | None = None
+    #: the time limit it ran with (seconds), if any
+    timeout_s: float | None = None
 
     def __bool__(self) -> bool:
         return bool(self.status)
+
+    @property
+    def timeout_message(self) -> str:
+        """What a timed-out tool's reports say: the tool and the limit it ran past."""
+        return (
+            f"{self.name} timed out: still running after its time limit of "
+            f"{seconds(self.timeout_s)} s (timeout), so it was stopped"
+        )
 
     @property
     def key(self) -> str:
@@ -85,6 +103,9 @@ class ToolResult:
             "duration_s": self.duration_s,
             "cached": self.cached,
         }
+        if self.status is Status.TIMEOUT:
+            data["timeout_s"] = self.timeout_s
+            data["message"] = self.timeout_message
         if self.tests is not None:
             data["tests"] = {
                 "passed": self.tests.passed,
@@ -293,12 +314,13 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         return None
 
     raw_status = read(STATUS_FILE)
-    env_error = False
+    env_error = timed_out = False
     try:
         if raw_status is None:
             raise ValueError("no status")
         status = json.loads(raw_status.decode("utf-8"))
         env_error = isinstance(status, dict) and bool(status.get(FIELD_ENVIRONMENT_ERROR))
+        timed_out = isinstance(status, dict) and status.get(FIELD_TIMED_OUT) is True
         exit_code = int(status[FIELD_EXIT_CODE])
         duration = float(status[FIELD_DURATION_S])
     except (ValueError, KeyError, TypeError):
@@ -323,15 +345,17 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
             run.name, run.kind, run.python, Status.FAILED, -1, duration, cached,
             "".join(unsafe) + kept,
         )  # fmt: skip
+    passed = Status.PASSED if exit_code == 0 else Status.FAILED
     return ToolResult(
         name=run.name,
         kind=run.kind,
         python=run.python,
-        status=Status.PASSED if exit_code == 0 else Status.FAILED,
+        status=Status.TIMEOUT if timed_out else passed,
         exit_code=exit_code,
         duration_s=duration,
         cached=cached,
         output=output,
         tests=tests,
         junit_xml=junit_xml,
+        timeout_s=run.timeout,
     )

@@ -16,14 +16,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from devbox.build.contract import ENV_MARKER, MARKER
+from devbox.build.contract import ENV_MARKER, MARKER, TIMEOUT_MARKER
 from devbox.build.plan import is_env_stage
 
 #: "[tool-ruff 1/1] RUN ..." / "[test-base 3/4] RUN ..." / "[internal] load ..."
 _STAGE_RE = re.compile(r"^\[([A-Za-z0-9_.-]+)(?: \d+/\d+)?\]")
-#: run.py's last line: "MARKER N" (the tool's exit code), or "ENV_MARKER"
+#: run.py's last line: "MARKER N" (the tool's exit code), "ENV_MARKER" or "TIMEOUT_MARKER"
 _OUTCOME_RE = re.compile(
-    rb"^(?:%s (-?\d+)|%s)$" % (re.escape(MARKER.encode()), re.escape(ENV_MARKER.encode())),
+    rb"^(?:%s (-?\d+)|(%s)|(%s))$"
+    % (
+        re.escape(MARKER.encode()),
+        re.escape(ENV_MARKER.encode()),
+        re.escape(TIMEOUT_MARKER.encode()),
+    ),
     re.MULTILINE,
 )
 #: keep at most this much log text per vertex (full tool output lives in exported files)
@@ -47,8 +52,10 @@ def _outcome(logs: bytes) -> str:
         last = m
     if last is None:
         return "failed"
-    if last.group(1) is None:
+    if last.group(2) is not None:
         return "error"
+    if last.group(3) is not None:
+        return "timeout"
     return "passed" if int(last.group(1)) == 0 else "failed"
 
 
@@ -82,7 +89,7 @@ class Vertex:
 class ToolProgress:
     """What the live view shows for one tool."""
 
-    state: str = "queued"  # queued, installing, running, passed, failed, cached, error
+    state: str = "queued"  # queued, installing, running, passed, failed, cached, error, timeout
     started_at: float | None = None
     ended_at: float | None = None
 
