@@ -45,6 +45,27 @@ def atomic_write(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> N
         raise
 
 
+def unwritable(path: Path) -> str | None:
+    """Why ``path`` cannot be written as a file (None: it can, as far as can be told).
+
+    Looks at the path and its nearest existing directory; the write itself can still fail
+    (a full disk), which its caller reports.
+    """
+    path = Path(os.path.abspath(path))
+    if path.is_dir():
+        return "it is a directory"
+    parent = path.parent
+    while not parent.exists():
+        if parent.is_symlink():
+            return f"{parent} is a broken symbolic link"
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{parent} is not writable"
+    return None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -249,7 +249,14 @@ def prepare(
     # on disk, whatever the engine holds): send the whole tree through a new path.
     fresh = plan.rewritten is None or bool(plan.rewritten) or opts.rerun
     tree = state.TreeState(last.generation + 1 if fresh else last.generation, walked_at)
-    context = state.context_link(work, tree.generation, facts.root)
+    try:
+        context = state.context_link(work, tree.generation, facts.root)
+    except OSError as exc:
+        raise EnvironmentError_(
+            f"devbox cannot write its own directory {work} ({exc.strerror or exc}). Set "
+            "DEVBOX_CACHE_DIR to a writable directory with free space (devbox keeps its "
+            "generated build files, logs and state there, never in your project)."
+        ) from None
     rerun = opts.rerun or bool(plan.rewritten)
     return Job(
         opts, env, cfg, facts, docker, secrets, plan, render(plan), missing, context, tree, rerun

@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import click
 
@@ -19,11 +20,47 @@ from devbox import __version__
 from devbox.errors import EXIT_INTERNAL, DevboxError, Interrupted
 
 
+class _PipeSafe:
+    """A text stream that outlives its reader: once the pipe is closed (``devbox test | head
+    -1``), output goes nowhere and the run goes on, so reports and the exit code stay true."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._closed = False
+
+    def write(self, text: str) -> int:
+        if not self._closed:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._closed:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def _gone(self) -> None:
+        self._closed = True
+        # Python flushes the stream again at exit: point its descriptor at /dev/null.
+        with contextlib.suppress(OSError, ValueError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding ... for rich
+        return getattr(self._stream, name)
+
+
 def console(no_color: bool = False, stderr: bool = False) -> Any:
     from rich.console import Console
 
     color = not no_color and "NO_COLOR" not in os.environ
-    return Console(stderr=stderr, no_color=not color, highlight=False, soft_wrap=True)
+    file = cast("IO[str]", _PipeSafe(sys.stderr if stderr else sys.stdout))
+    return Console(file=file, no_color=not color, highlight=False, soft_wrap=True)
 
 
 def _stop(signum: int, frame: object) -> None:

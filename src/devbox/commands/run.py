@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rich.console import Console
 
+from devbox import fsutil
 from devbox.build import bases as bases_mod
 from devbox.build import secrets as build_secrets
 from devbox.build import state
@@ -28,12 +29,19 @@ from devbox.build.session import (
     project_work_dir,
 )
 from devbox.engine import SETTLE_S
-from devbox.errors import BuildFailed, ConfigError, Interrupted
+from devbox.errors import (
+    BuildFailed,
+    ConfigError,
+    DevboxError,
+    EnvironmentError_,
+    Interrupted,
+    UsageError,
+)
 from devbox.report import console as report
 from devbox.report import json_report, junit
 from devbox.results.collect import collect, save_logs
 from devbox.results.diagnose import environment_message, tail, unreadable_message
-from devbox.results.model import RunResult
+from devbox.results.model import Environment, RunResult
 from devbox.results.progress import BuildProgress
 
 # Kept importable from here: the benchmarks and older tests name them as devbox.commands.run.*
@@ -52,7 +60,30 @@ __all__ = [
 
 
 def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
-    job = prepare(opts, env, console, check_images=True)
+    """Prepare, build, collect, remember, present; on an error that stops the run, the report
+    files asked for still say so (never an older report left in place)."""
+    check_report_paths(opts)
+    job: Job | None = None
+    reported = False
+    try:
+        job = prepare(opts, env, console, check_images=True)
+        result = build_collect_remember(job, console)
+        # The report files first: they are written even when the terminal goes away.
+        written = write_reports(opts, result, job.secrets.values())
+        reported = True
+        present(job, result, console, written)
+        return result
+    except Interrupted:
+        raise
+    except DevboxError as exc:
+        if not reported:
+            masked = job.secrets.values() if job else ()
+            announce(console, write_reports(opts, failure_result(job, exc), masked))
+        raise
+
+
+def build_collect_remember(job: Job, console: Console) -> RunResult:
+    opts = job.opts
     if job.plan.unreadable:
         raise ConfigError(unreadable_message(job.plan))
     bases = bases_mod.resolve_bases(
@@ -67,9 +98,63 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
         _say_replayed(console, replayed)
         result = build_and_collect(job, state_file, bases, console, also=replayed)
     state.remember(state_file, result)
-    result = save_logs(result, job.work / "logs", job.secrets.values())
-    present(job, result, console)
-    return result
+    return save_logs(result, job.work / "logs", job.secrets.values())
+
+
+def check_report_paths(opts: Options) -> None:
+    """A report path devbox cannot write is a usage error before anything runs (exit 2)."""
+    for flag, path in (("--report-json", opts.report_json), ("--junit-xml", opts.junit_xml)):
+        if path is None:
+            continue
+        problem = fsutil.unwritable(path)
+        if problem:
+            raise UsageError(
+                f"{flag} {path}: devbox cannot write the report there ({problem}). Give a path "
+                "in a directory you can write to."
+            )
+
+
+def failure_result(job: Job | None, exc: DevboxError) -> RunResult:
+    """What the reports say when the run stopped before any tool's result: every planned
+    environment (or, with no plan, one unnamed one) failed with the error."""
+    if job is None:
+        pythons: list[tuple[str, str]] = [("", "")]
+    else:
+        pythons = [(e.python, e.image) for e in job.plan.environments]
+    return RunResult(
+        (),
+        environments=tuple(
+            Environment(p, image, cached=False, ok=False, error=exc.message, log=exc.detail)
+            for p, image in pythons
+        ),
+    )
+
+
+def write_reports(
+    opts: Options, result: RunResult, masked: Sequence[str]
+) -> list[tuple[Path, bool]]:
+    """Write the report files asked for (atomically): [(path, whether it replaced one)]."""
+    written: list[tuple[Path, bool]] = []
+    for path, write in ((opts.report_json, json_report.write), (opts.junit_xml, junit.write)):
+        if path is None:
+            continue
+        replaced = path.exists()
+        try:
+            write(path, result, masked)
+        except OSError as exc:
+            raise EnvironmentError_(
+                f"devbox could not write {path} ({exc.strerror or exc}). Free space or give "
+                "another path."
+            ) from None
+        written.append((path, replaced))
+    return written
+
+
+def announce(console: Console, written: Sequence[tuple[Path, bool]]) -> None:
+    for path, replaced in written:
+        console.print(
+            f"devbox: {'replaced' if replaced else 'wrote'} {path}", highlight=False, markup=False
+        )
 
 
 def build_and_collect(
@@ -163,12 +248,15 @@ def _settle(progress: BuildProgress) -> float:
     return max((SETTLE_S - (now - s) for s in running), default=0.0)
 
 
-def present(job: Job, result: RunResult, console: Console) -> None:
+def present(
+    job: Job, result: RunResult, console: Console, written: Sequence[tuple[Path, bool]] = ()
+) -> None:
     """Environment errors, failing output (all output with -v), the summary, annotations, and
-    the report files asked for."""
+    the report files ``written``."""
     opts, plan = job.opts, job.plan
     if result.nothing_ran:
         # Every environment failed: that is the error (exit 3), as for a single version.
+        announce(console, written)
         bad = next(e for e in result.environments if not e.ok)
         raise BuildFailed(environment_message(plan, bad), detail=tail(bad.log))
     cwd = Path(job.env.get("PWD") or os.getcwd())
@@ -184,12 +272,4 @@ def present(job: Job, result: RunResult, console: Console) -> None:
 
         for line in github_annotations(result, plan.project.root, cwd):
             console.out(line, highlight=False)
-    for path, write in ((opts.report_json, json_report.write), (opts.junit_xml, junit.write)):
-        if path is not None:  # both writes are atomic
-            replaced = path.exists()
-            write(path, result, job.secrets.values())
-            console.print(
-                f"devbox: {'replaced' if replaced else 'wrote'} {path}",
-                highlight=False,
-                markup=False,
-            )
+    announce(console, written)
