@@ -17,7 +17,7 @@ from pathlib import Path
 from devbox.build import contract
 from devbox.engine import process
 from devbox.engine.builder import DEFAULT_BUILDER, Builder
-from devbox.errors import EngineUnavailable, Interrupted
+from devbox.errors import EngineUnavailable, EnvironmentError_, Interrupted
 
 
 def build_argv(
@@ -43,14 +43,14 @@ def build_argv(
     ``secrets``: BuildKit secret id → file (never a build arg: those are in the history).
     """
     if output is not None:
-        destination = ["--output", f"type=local,dest={output}"]
+        destination = ["--output", csv_spec(("type", "local"), ("dest", _absolute(output)))]
     else:
         destination = ["--push" if push else "--load", "--tag", str(tag)]
     argv = [
         *builder.docker(), "buildx", "build",
         *(["--builder", builder.instance] if builder.instance else []),
         "--progress=rawjson", "--target", target, *destination,
-        "--file", str(dockerfile), "--build-context", f"devbox={devbox_context}",
+        "--file", _absolute(dockerfile), "--build-context", context_spec("devbox", devbox_context),
     ]  # fmt: skip
     for key, value in sorted((labels or {}).items()):
         argv += ["--label", f"{key}={value}"]
@@ -68,11 +68,58 @@ def build_argv(
         if env and env.get(var):
             argv += ["--build-arg", var]
     if ca_bundle:
-        argv += ["--secret", f"id={contract.CA_ID},src={ca_bundle}"]
+        argv += ["--secret", csv_spec(("id", contract.CA_ID), ("src", _absolute(ca_bundle)))]
     for sid, path in sorted((secrets or {}).items()):
-        argv += ["--secret", f"id={sid},src={path}"]
-    argv.append(str(context))
+        argv += ["--secret", csv_spec(("id", sid), ("src", _absolute(path)))]
+    argv.append(_absolute(context))
     return argv
+
+
+# --- specs ----------------------------------------------------------------------------------
+#
+# buildx reads --output, --secret and --cache-from/--cache-to as one CSV record of key=value
+# fields (Go's encoding/csv up to buildx 0.13, tonistiigi/go-csvvalue since): a path with a
+# comma, a double quote or a line break would split into other fields (a directory named
+# "a,dest=out" once sent the results to ./out…, inside the project), or fail to parse. Each
+# field is quoted by CSV rules when it needs it. --build-context is not CSV: buildx splits it
+# at its first "=" and takes the rest verbatim, so its path must not be quoted. The cache
+# specs come from the config, whose check admits no comma or space in a value.
+
+
+def csv_field(field: str) -> str:
+    """One CSV field as buildx's reader reads it back: wrapped in double quotes (with each
+    ``"`` doubled) when it holds a comma, a quote or a line break, else as it is."""
+    if any(c in field for c in ',"\r\n'):
+        return '"' + field.replace('"', '""') + '"'
+    return field
+
+
+def csv_spec(*pairs: tuple[str, str]) -> str:
+    """A buildx CSV spec: ``key=value`` fields, each quoted when it needs it.
+
+    Refuses a value with a carriage return before a line feed: buildx 0.13's CSV reader
+    turns that pair into a line feed even inside quotes, so no spelling of it survives.
+    """
+    for key, value in pairs:
+        if "\r\n" in value:
+            raise EnvironmentError_(
+                f"the path {value!r} holds a carriage return followed by a line break, which "
+                f"buildx cannot read in its {key}= field; use a directory without one"
+                " (devbox's own files go to DEVBOX_CACHE_DIR)."
+            )
+    return ",".join(csv_field(f"{key}={value}") for key, value in pairs)
+
+
+def context_spec(name: str, path: Path) -> str:
+    """``--build-context NAME=PATH``: buildx splits at the first ``=`` and reads the path
+    verbatim (absolute, so that it is never taken for a URL or a git remote)."""
+    return f"{name}={_absolute(path)}"
+
+
+def _absolute(path: Path | str) -> str:
+    """The path from ``/`` (symlinks kept): buildx reads a relative one from its own working
+    directory, and a relative path can look like a git remote (``git@host:x``) or an image."""
+    return str(Path(path).absolute())
 
 
 PROXY_VARIABLES = tuple(
