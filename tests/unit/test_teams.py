@@ -11,6 +11,7 @@ import json
 import stat
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import dockerfile as buildkit_parser
@@ -19,8 +20,10 @@ from rich.console import Console
 
 from devbox import config, engine
 from devbox.build import secrets as credentials
+from devbox.build.bases import BASE_IMAGE_ID_LABEL, BASE_IMAGE_LABEL
 from devbox.build.dockerfile import DIGEST_LABEL, base_arg, deps_digest, render
 from devbox.build.plan import make_plan, redact_url
+from devbox.commands import base as base_command
 from devbox.commands import run as runner
 from devbox.errors import BuildFailed, ConfigError
 from helpers import (
@@ -277,7 +280,7 @@ def test_the_deps_digest_follows_the_dependencies_not_the_credentials(tmp_path: 
         table: dict[str, Any], deps: tuple[str, ...] = ("attrs",), command: str = "check"
     ) -> str:
         plan = table_plan(tmp_path, table, command, deps=deps)
-        return deps_digest(plan, render(plan), plan.environments[0])
+        return deps_digest(plan, render(plan), plan.environments[0], image_id=FROM_ID)
 
     base = digest({})
     assert base.startswith("sha256:") and base == digest({})
@@ -311,6 +314,11 @@ def test_a_base_ref_replaces_the_dependency_stage_through_its_build_arg(tmp_path
 # --- using a pre-built base: the label decides -----------------------------------------------
 
 
+#: the base image of project_with_deps (the default base-image) and its ID in the fake engine
+FROM = "python:3.12-slim"
+FROM_ID = "sha256:" + "f" * 64
+
+
 @pytest.fixture
 def project_with_deps(tmp_path: Path) -> Path:
     return make_project(
@@ -331,6 +339,8 @@ def bases_for(
     opts = runner.Options(project_dir=project, command="test", cli={}, offline=offline)
     cfg, facts = runner.load_config(opts, {})
     plan = make_plan(cfg, facts, "test", virtualenvs=[], offline=offline)
+    # the base image (FROM) as the engine resolves it; answered before the labels below
+    fake.answers.setdefault(f"docker image inspect --format {{{{.Id}}}} {FROM}", (0, FROM_ID))
     if labels is not None:
         fake.answers["docker image inspect"] = (0, json.dumps(labels))
     console = Console(record=True, width=300)
@@ -341,7 +351,7 @@ def bases_for(
 def current_digest(project: Path) -> str:
     opts = runner.Options(project_dir=project, command="test", cli={})
     cfg, facts = runner.load_config(opts, {})
-    return runner.deps_digests(cfg, facts)["3.12"]
+    return runner.deps_digests(cfg, facts, image_ids={"3.12": FROM_ID})["3.12"]
 
 
 def test_a_base_with_the_projects_digest_is_used(
@@ -393,6 +403,102 @@ def test_an_image_without_the_label_is_not_used(
         project_with_deps, {"org.opencontainers.image.title": "x"}, fake=fake_docker
     )
     assert bases == {} and f"has no {DIGEST_LABEL} label" in said
+
+
+# --- the base image's identity: another image behind the same tag ----------------------------
+
+OTHER_ID = "sha256:" + "e" * 64
+FROM_INSPECT = f"docker image inspect --format {{{{.Id}}}} {FROM}"
+
+
+def test_the_deps_digest_covers_the_base_images_id(tmp_path: Path) -> None:
+    plan = table_plan(tmp_path, {})
+    rendered, e = render(plan), plan.environments[0]
+    one = deps_digest(plan, rendered, e, image_id=FROM_ID)
+    assert one == deps_digest(plan, rendered, e, image_id=FROM_ID)
+    assert one != deps_digest(plan, rendered, e, image_id=OTHER_ID)
+
+
+def built_labels(project: Path, image_id: str = FROM_ID) -> dict[str, str]:
+    """The labels `devbox base build` puts on a base built from ``image_id``."""
+    opts = runner.Options(project_dir=project, command="test", cli={})
+    cfg, facts = runner.load_config(opts, {})
+    digest = runner.deps_digests(cfg, facts, image_ids={"3.12": image_id})["3.12"]
+    return {DIGEST_LABEL: digest, BASE_IMAGE_LABEL: FROM, BASE_IMAGE_ID_LABEL: image_id}
+
+
+def test_a_base_built_from_another_image_behind_the_same_tag_is_stale(
+    project_with_deps: Path, fake_docker: FakeDocker
+) -> None:
+    labels = built_labels(project_with_deps)
+    fake_docker.answers[FROM_INSPECT] = (0, OTHER_ID + "\n")  # the tag moved since
+    bases, said = bases_for(project_with_deps, labels, fake=fake_docker)
+    assert bases == {}
+    assert f"warning: the base image reg:5000/deps:3.12 was built from another {FROM}" in said
+    assert f"(image {FROM_ID}; the engine's {FROM} is {OTHER_ID} now)" in said
+    with pytest.raises(BuildFailed) as err:
+        bases_for(project_with_deps, labels, strict=True, fake=fake_docker)
+    assert err.value.exit_code == 3
+    assert f"--strict-base: the base image reg:5000/deps:3.12 was built from another {FROM}" in (
+        err.value.message
+    )
+    assert "devbox base build --tag reg:5000/deps:{python} --push" in err.value.message
+    # built from the image the tag names now: used
+    bases, said = bases_for(
+        project_with_deps, built_labels(project_with_deps, OTHER_ID), fake=fake_docker
+    )
+    assert bases == {"3.12": "reg:5000/deps:3.12"} and said == ""
+
+
+def test_a_base_from_before_the_identity_labels_is_stale_too(
+    project_with_deps: Path, fake_docker: FakeDocker
+) -> None:
+    """A base whose digest covered only the reference (no base-image-id label)."""
+    bases, said = bases_for(project_with_deps, {DIGEST_LABEL: "sha256:" + "1" * 64},
+                            fake=fake_docker)  # fmt: skip
+    assert bases == {} and "was built for other dependencies" in said
+
+
+def test_a_base_image_that_cannot_be_inspected_is_pulled_then_the_base_is_not_trusted(
+    project_with_deps: Path, fake_docker: FakeDocker
+) -> None:
+    labels = built_labels(project_with_deps)
+    fake_docker.answers[FROM_INSPECT] = (1, "")
+    bases, said = bases_for(project_with_deps, labels, fake=fake_docker)
+    assert bases == {}
+    assert f"the base image reg:5000/deps:3.12 cannot be checked against its base-image {FROM}" in (
+        said
+    )
+    assert "could not be pulled" in said and f"docker pull {FROM}" in said
+    assert ["docker", "pull", "-q", FROM] in [argv for argv, _ in fake_docker.calls]
+    fake_docker.calls.clear()
+    with pytest.raises(BuildFailed, match="cannot be checked") as err:
+        bases_for(project_with_deps, labels, strict=True, offline=True, fake=fake_docker)
+    assert err.value.exit_code == 3 and "--offline pulls nothing" in err.value.message
+    assert not any(argv[:2] == ["docker", "pull"] for argv, _ in fake_docker.calls)
+
+
+def test_image_id_reads_the_engines_answer(fake_docker: FakeDocker) -> None:
+    fake_docker.answers["docker image inspect --format {{.Id}} good"] = (0, FROM_ID + "\n")
+    fake_docker.answers["docker image inspect --format {{.Id}} odd"] = (0, "<no value>\n")
+    docker_ = engine.Docker({})
+    assert docker_.image_id("good") == FROM_ID
+    assert docker_.image_id("odd") is None
+    assert docker_.image_id("missing") is None
+
+
+def test_base_build_refuses_a_base_image_it_cannot_identify(
+    project_with_deps: Path, fake_docker: FakeDocker
+) -> None:
+    opts = runner.Options(project_dir=project_with_deps, command="check", cli={})
+    cfg, facts = runner.load_config(opts, {})
+    plan = make_plan(cfg, facts, "check", virtualenvs=[])
+    job = SimpleNamespace(plan=plan, docker=engine.Docker({}))
+    fake_docker.answers[FROM_INSPECT] = (0, FROM_ID)
+    assert base_command._base_image_ids(job) == {"3.12": FROM_ID}  # type: ignore[arg-type]
+    fake_docker.answers[FROM_INSPECT] = (1, "")
+    with pytest.raises(BuildFailed, match=f"the base image {FROM} .* cannot be identified"):
+        base_command._base_image_ids(job)  # type: ignore[arg-type]
 
 
 def test_secret_values_never_reach_the_buildx_command_line(tmp_path: Path) -> None:

@@ -236,11 +236,15 @@ def _env_status(plan: Plan) -> str:
     )
 
 
-def deps_digest(plan: Plan, rendered: Rendered, env: EnvPlan) -> str:
+def deps_digest(plan: Plan, rendered: Rendered, env: EnvPlan, *, image_id: str) -> str:
     """What a version's dependency stage is made of: base image, installer inputs, devbox's
-    install script. Equal digests mean a pre-built image has the same dependencies."""
+    install script. Equal digests mean a pre-built image has the same dependencies.
+
+    The base image counts by its reference and by ``image_id``, what the engine resolves
+    that reference to (:meth:`devbox.engine.Docker.image_id`): another image behind the same
+    tag is another digest."""
     h = hashlib.sha256()
-    for part in (env.image, env.python, plan.installer):
+    for part in (env.image, image_id, env.python, plan.installer):
         h.update(part.encode() + b"\0")
     for rel in sorted(k for k in rendered.context if k.startswith("install/")):
         h.update(rel.encode() + b"\0" + rendered.context[rel].encode() + b"\0")

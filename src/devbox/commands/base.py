@@ -2,8 +2,9 @@
 
 Teams build it once (in CI, when the dependencies change) and push it; every other run uses
 it with ``--base REF`` / ``base-ref`` instead of installing. The image carries a label with
-the digest of the dependency inputs (:func:`devbox.build.dockerfile.deps_digest`), which runs
-compare against their own before using it.
+the digest of the dependency inputs (:func:`devbox.build.dockerfile.deps_digest`, which covers
+the base image's ID as well as its reference), which runs compare against their own before
+using it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from rich.console import Console
 
 from devbox import config as config_mod
+from devbox.build.bases import BASE_IMAGE_ID_LABEL, BASE_IMAGE_LABEL, base_image_id
 from devbox.build.dockerfile import DIGEST_LABEL, ENV_STATUS_STAGE, deps_digest
 from devbox.build.plan import EnvPlan, Plan
 from devbox.build.session import Job, Options, RunDir, prepare
@@ -51,9 +53,11 @@ def build(
         highlight=False,
         markup=False,
     )
+    image_ids = _base_image_ids(job)
     with job.run_dir("base-") as run_dir:
         cached = _install(job, run_dir)
-        refs = [_tag(job, run_dir, e, template, push, cached[e.python], console)
+        refs = [_tag(job, run_dir, e, template, push, cached[e.python], image_ids[e.python],
+                     console)
                 for e in plan.environments]  # fmt: skip
     console.print(
         f'devbox: use it with `devbox test --base {template}`, or base-ref = "{template}" '
@@ -62,6 +66,22 @@ def build(
         markup=False,
     )
     return refs
+
+
+def _base_image_ids(job: Job) -> dict[str, str]:
+    """Python version → the ID of its base image (FROM) as the engine resolves it, pulled if
+    need be, before anything is built: the label covers the image, not only its name."""
+    ids: dict[str, str] = {}
+    for e in job.plan.environments:
+        image_id, why = base_image_id(e.image, job.docker, offline=job.plan.offline)
+        if image_id is None:
+            raise BuildFailed(
+                f"the base image {e.image} (Python {e.python}) cannot be identified: {why}. "
+                "The dependency image's label must name the image it is built from; make "
+                f"{e.image} available to the engine (docker pull {e.image}). Nothing was built."
+            )
+        ids[e.python] = image_id
+    return ids
 
 
 def _install(job: Job, run_dir: RunDir) -> dict[str, bool]:
@@ -85,14 +105,16 @@ def _install(job: Job, run_dir: RunDir) -> dict[str, bool]:
 
 def _tag(
     job: Job, run_dir: RunDir, e: EnvPlan, template: str, push: bool, cached: bool,
-    console: Console,
+    image_id: str, console: Console,
 ) -> str:  # fmt: skip
     """Tag (and push) one version's stage: its steps replay from the install build."""
     plan = job.plan
     ref = template.replace("{python}", e.python)
-    digest = deps_digest(plan, job.rendered, e)
+    digest = deps_digest(plan, job.rendered, e, image_id=image_id)
     labels = {
         DIGEST_LABEL: digest,
+        BASE_IMAGE_LABEL: e.image,
+        BASE_IMAGE_ID_LABEL: image_id,
         "devbox.python": e.python,
         "devbox.project": plan.project.name or plan.project.root.name,
     }

@@ -22,6 +22,9 @@ from typing import NoReturn
 from devbox.engine import buildx, health, process
 from devbox.engine.builder import DEFAULT_BUILDER, Builder
 
+#: an image ID as `docker image inspect` prints it (``sha256:`` and the hex digest)
+_IMAGE_ID = re.compile(r"[a-z0-9]+:[0-9a-f]{32,}")
+
 
 class Docker:
     """The engine of ``builder`` (default: the current docker context's), seen with ``env``."""
@@ -102,6 +105,15 @@ class Docker:
         except ValueError:
             labels = {}
         return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+    def image_id(self, ref: str) -> str | None:
+        """What ``ref`` is as this engine resolves it now: the image's ID (the digest of its
+        config, which names its layers: the same image has the same ID wherever it was pulled
+        or loaded, another image behind the same tag has another). None when the engine does
+        not have it."""
+        proc = self.call("image", "inspect", "--format", "{{.Id}}", ref)
+        found = proc.stdout.strip()
+        return found if proc.returncode == 0 and _IMAGE_ID.fullmatch(found) else None
 
     def pull(self, ref: str) -> str | None:
         """Pull ``ref``; None when that worked, else why not (its last stderr line)."""
