@@ -103,3 +103,42 @@ def test_a_closed_terminal_cancels_the_build(devbox_cache: Path, tmp_path: Path)
         time.sleep(0.5)
     else:
         pytest.fail("the tool step kept running in the engine after SIGHUP")
+
+
+def test_sigterm_during_a_pull_leaves_no_docker_pull_behind(
+    devbox_cache: Path, tmp_path: Path
+) -> None:
+    # A "registry" that accepts connections and never answers: the pull waits in the engine.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    port = server.getsockname()[1]
+    image = f"127.0.0.1:{port}/devbox-silent/python:{{python}}"
+    project = copy_fixture("clean", tmp_path)
+    env = {"DEVBOX_PYTHON": "3.11,3.13", "DEVBOX_BASE_IMAGE": image}  # checked, then pulled
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devbox", "test"], cwd=project,
+        env=cli_env(devbox_cache, project, env), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    pattern = f"pull -q 127.0.0.1:{port}/"
+    try:
+        for _ in range(100):
+            if subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("devbox never started the pull")
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=30)
+        out, err = proc.communicate()
+        assert rc == 130, out + err
+        for _ in range(20):
+            if subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode != 0:
+                break
+            time.sleep(0.25)
+        else:
+            pytest.fail("`docker pull` was left running after devbox stopped")
+    finally:
+        subprocess.run(["pkill", "-f", pattern], capture_output=True)
+        server.close()

@@ -119,3 +119,22 @@ def test_lint_does_not_erase_a_test_failure(devbox: Any, tmp_path: Path) -> None
     assert after.tool("pytest")["cached"] is False
     # known from the record: busted up front, not found replayed and run a second time
     assert "replayed an earlier failure" not in after.stdout
+
+
+def test_a_failed_install_is_never_replayed_after_its_cause_is_gone(
+    devbox: Any, tmp_path: Path
+) -> None:
+    # The cause reaches the install step as a secret (not part of the cache key): an
+    # installer setting uv refuses. Without it, the same step must install, not replay.
+    project = copy_fixture("clean", tmp_path)
+    # an install input of this test's own, so no other test's install step is replayed
+    (project / "requirements-extra.txt").write_text(f"# {os.urandom(8).hex()}\n")
+    unique = {"DEVBOX_REQUIREMENTS": "requirements-extra.txt"}
+    cause = {"DEVBOX_SECRET_ENV": "UV_CONCURRENT_DOWNLOADS", "UV_CONCURRENT_DOWNLOADS": "many"}
+    broken = devbox("test", cwd=project, env={**unique, **cause})
+    assert broken.returncode == 3, broken.stdout + broken.stderr
+    for cache in ("first", "second"):  # fresh cache dirs: no record of the failure
+        elsewhere = {**unique, "DEVBOX_CACHE_DIR": str(tmp_path / cache)}
+        fixed = devbox("test", cwd=project, env=elsewhere)
+        assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+        assert fixed.tool("pytest")["status"] == "passed"
