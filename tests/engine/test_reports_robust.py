@@ -94,3 +94,23 @@ def test_reports_are_written_when_the_reader_goes_away(devbox_cache: Path, tmp_p
     assert rc == 0, err
     assert json.loads(report.read_text())["ok"] is True
     assert "BrokenPipe" not in err and "Exception ignored" not in err
+
+
+def test_a_full_cache_dir_is_a_clear_error(devbox: Any, tmp_path: Path) -> None:
+    # A tiny tmpfs as devbox's cache dir: the disk is full as soon as devbox writes its files.
+    full = tmp_path / "full"
+    full.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8k", "devbox-full", str(full)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        (full / "filler").write_bytes(b"x" * 4096)
+        project = copy_fixture("clean", tmp_path)
+        run = devbox("test", cwd=project, env={"DEVBOX_CACHE_DIR": str(full / "cache")})
+        assert run.returncode == 3, run.stdout + run.stderr  # was: internal error, exit 70
+        assert "No space left on device" in run.stderr and "DEVBOX_CACHE_DIR" in run.stderr
+        assert "internal error" not in run.stderr
+    finally:
+        subprocess.run(["umount", str(full)], capture_output=True)

@@ -311,8 +311,9 @@ def test_any_directory_names(project: str, cache: str, ca: str) -> None:
         ca_file = Path(tmp) / "ca" / f"ca-{ca}.pem"
         ca_file.parent.mkdir()
         ca_file.write_text("-----BEGIN CERTIFICATE-----\n")
-        # the work dir under the cache dir holds the project's name
-        if "\r\n" in f"{root}{cache_dir}{ca_file}":
+        # only the cache dir and the CA path reach the specs: the work dir under the cache dir
+        # holds the project's name with its unsafe characters replaced
+        if "\r\n" in f"{cache_dir}{ca_file}":
             with (
                 pytest.raises(EnvironmentError_, match="carriage return"),
                 session_argv(root, cache_dir, ca_file),
@@ -322,6 +323,8 @@ def test_any_directory_names(project: str, cache: str, ca: str) -> None:
             return
         with session_argv(root, cache_dir, ca_file) as (argv, run_dir, context):
             check_argv(argv, run_dir, ca_file, context, root)
+            work = run_dir.path.relative_to(cache_dir).parts[1]  # projects/NAME-KEY/...
+            assert all(c.isalnum() or c in "._-" for c in work), work
         CASES["parsed"] += 1
         CASES["csv-special"] += any(c in project + cache + ca for c in ',"\n')
 

@@ -8,6 +8,7 @@ line. Nothing here prints results or decides exit codes.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +65,9 @@ def project_work_dir(env: Mapping[str, str], plan: Plan) -> Path:
 
 
 def work_dir_of(env: Mapping[str, str], root: Path) -> Path:
-    return cache_home(env) / "projects" / f"{root.name}-{project_key(root)}"
+    # Only safe characters of the project's name: this path reaches buildx's specs and logs.
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", root.name)[:64]
+    return cache_home(env) / "projects" / f"{name}-{project_key(root)}"
 
 
 def load_config(opts: Options, env: Mapping[str, str]) -> tuple[config_mod.Config, ProjectFacts]:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -17,7 +18,7 @@ from typing import IO, Any, cast
 import click
 
 from devbox import __version__
-from devbox.errors import EXIT_INTERNAL, DevboxError, Interrupted
+from devbox.errors import EXIT_INTERNAL, DevboxError, EnvironmentError_, Interrupted
 
 
 class _PipeSafe:
@@ -94,13 +95,34 @@ def exit_code(invoke: Callable[[], int | None], args: list[str]) -> int:
     except KeyboardInterrupt:
         click.echo("devbox: interrupted.", err=True)
         return Interrupted.exit_code
-    except Exception as exc:  # a bug in devbox: say so, and keep what a bug report needs
+    except OSError as exc:
+        if exc.errno not in _STORAGE_ERRORS:
+            return _internal(exc, args, debug)
         if debug:
             traceback.print_exc()
-        log = _write_crash_log(args)
-        where = f" Details are in {log}; please attach that file to a bug report." if log else ""
-        click.echo(f"devbox: internal error: {type(exc).__name__}: {exc}.{where}", err=True)
-        return EXIT_INTERNAL
+        # A full, read-only or foreign disk is the machine's state, not a bug in devbox.
+        _print_error(EnvironmentError_(
+            f"devbox could not write {exc.filename or 'a file'} ({exc.strerror or exc}). Free "
+            "space, or set DEVBOX_CACHE_DIR to a writable directory (devbox keeps its build "
+            "files, logs and state there)."
+        ))  # fmt: skip
+        return EnvironmentError_.exit_code
+    except Exception as exc:
+        return _internal(exc, args, debug)
+
+
+#: errors of the disk, not of devbox: full, read-only, over quota, not allowed
+_STORAGE_ERRORS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+
+
+def _internal(exc: BaseException, args: list[str], debug: bool) -> int:
+    """A bug in devbox: say so, and keep what a bug report needs."""
+    if debug:
+        traceback.print_exc()
+    log = _write_crash_log(args)
+    where = f" Details are in {log}; please attach that file to a bug report." if log else ""
+    click.echo(f"devbox: internal error: {type(exc).__name__}: {exc}.{where}", err=True)
+    return EXIT_INTERNAL
 
 
 def _print_error(exc: DevboxError) -> None:
