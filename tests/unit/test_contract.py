@@ -220,7 +220,7 @@ def test_the_index_secret_holds_the_keys_the_scripts_read() -> None:
 
 def test_the_host_masks_with_the_steps_rule() -> None:
     """One rule, not a copy: devbox masks its logs and reports with the very list and mask
-    string the steps use (tests/unit/test_secret_masking.py checks that both masks agree)."""
+    string the steps use (tests/unit/test_masking.py checks that both masks agree)."""
     from devbox.build import secrets as build_secrets
 
     assert build_secrets.sensitive is stepsecrets.sensitive
