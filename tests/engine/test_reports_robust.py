@@ -114,3 +114,14 @@ def test_a_full_cache_dir_is_a_clear_error(devbox: Any, tmp_path: Path) -> None:
         assert "internal error" not in run.stderr
     finally:
         subprocess.run(["umount", str(full)], capture_output=True)
+
+
+def test_a_config_error_leaves_no_report_from_an_earlier_run(devbox: Any, tmp_path: Path) -> None:
+    project = copy_fixture("invalid_config", tmp_path)
+    report, junit = old_reports(tmp_path)
+    run = devbox(
+        "test", "--report-json", str(report), "--junit-xml", str(junit), cwd=project,
+        report=False,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert not report.exists() and not junit.exists()

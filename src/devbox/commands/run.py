@@ -75,6 +75,10 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
         return result
     except Interrupted:
         raise
+    except ConfigError:
+        # Nothing ran: no report, and none from an earlier run left to be taken for this one.
+        remove_reports(opts)
+        raise
     except DevboxError as exc:
         if not reported:
             masked = job.secrets.values() if job else ()
@@ -112,6 +116,12 @@ def check_report_paths(opts: Options) -> None:
                 f"{flag} {path}: devbox cannot write the report there ({problem}). Give a path "
                 "in a directory you can write to."
             )
+
+
+def remove_reports(opts: Options) -> None:
+    for path in (opts.report_json, opts.junit_xml):
+        if path is not None and (path.is_file() or path.is_symlink()):
+            path.unlink()
 
 
 def failure_result(job: Job | None, exc: DevboxError) -> RunResult:
