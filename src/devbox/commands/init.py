@@ -30,6 +30,15 @@ from devbox.config.project import (
     read_pyproject,
     tomllib,
 )
+from devbox.config.testdeps import TEST_NAMES as TEST_NAMES
+from devbox.config.testdeps import ToxDeps as _ToxDeps
+from devbox.config.testdeps import group_requirements as _group_requirements
+from devbox.config.testdeps import is_test_name as _is_test_name
+from devbox.config.testdeps import read_ini as _read_ini
+from devbox.config.testdeps import req_name as _req_name
+from devbox.config.testdeps import requirement_files as _requirement_files
+from devbox.config.testdeps import tox_deps as _tox_deps
+from devbox.config.testdeps import valid as _valid
 from devbox.edit.pyproject import insert_table
 from devbox.errors import ConfigError
 from devbox.fsutil import atomic_write
@@ -37,8 +46,6 @@ from devbox.tools import spec as tool_spec
 
 __all__ = ["InitResult", "init", "propose"]
 
-#: Names of extras, dependency groups and requirement files that hold test/dev dependencies.
-TEST_NAMES = frozenset({"test", "tests", "testing", "dev", "devel", "develop", "development"})
 _COMMENT_WIDTH = 96
 
 
@@ -79,28 +86,6 @@ def _quoted(names: Iterable[str]) -> str:
     return ", ".join(f'"{_safe(n)}"' for n in names)
 
 
-def _valid(key: str, value: object) -> bool:
-    try:
-        config.KEYS[key].check(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_ini(path: Path, notes: list[str]) -> configparser.ConfigParser | None:
-    """An INI file (setup.cfg, tox.ini, ...) parsed as data, or None when absent/unreadable."""
-    if not path.is_file():
-        return None
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        notes.append(f"{path.name} could not be read ({first_line}): it was not used.")
-        return None
-    return parser
-
-
 def _table(data: Mapping[str, Any], *keys: str) -> dict[str, Any] | None:
     node: Any = data
     for key in keys:
@@ -135,102 +120,6 @@ def _tool_config_files(root: Path, pyproject: Mapping[str, Any], notes: list[str
             if clue.found(project):
                 found.add(name, clue.where)
     return found
-
-
-_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-
-
-def _req_name(requirement: str) -> str | None:
-    m = _REQ_NAME.match(requirement)
-    return normalize_name(m.group(1)) if m else None
-
-
-def _is_test_name(name: str) -> bool:
-    return normalize_name(name) in TEST_NAMES
-
-
-def _requirement_files(root: Path) -> tuple[list[str], list[str]]:
-    """Requirement files at the root (and in requirements/): (test/dev ones, the others)."""
-    candidates = sorted(p for p in root.glob("*requirements*.txt") if p.is_file())
-    req_dir = root / "requirements"
-    if req_dir.is_dir():
-        candidates += sorted(p for p in req_dir.glob("*.txt") if p.is_file())
-    chosen: list[str] = []
-    others: list[str] = []
-    for path in candidates:
-        rel = path.relative_to(root).as_posix()
-        words = re.split(r"[^a-z0-9]+", path.stem.lower().replace("requirements", " "))
-        looks_like_test = any(
-            w.startswith("test") or w in TEST_NAMES or w == "ci" for w in words if w
-        )
-        if looks_like_test and _valid("requirements", [rel]):
-            chosen.append(rel)
-        else:
-            others.append(rel)
-    return chosen, others
-
-
-_TOX_FACTOR = re.compile(r"^[\w.,!-]+:(?!//)")
-_INLINE_COMMENT = re.compile(r"\s+#.*$")
-
-
-@dataclass
-class _ToxDeps:
-    #: plain requirement strings: proposed as ``packages``
-    packages: list[str] = field(default_factory=list)
-    #: files named with ``-r``
-    files: list[str] = field(default_factory=list)
-    #: factor-conditional lines (``py311: tomli``)
-    conditional: list[str] = field(default_factory=list)
-    #: options, paths, ``{...}`` substitutions, anything devbox would not accept
-    skipped: list[str] = field(default_factory=list)
-    #: ``[testenv] extras``
-    extras: list[str] = field(default_factory=list)
-
-
-def _tox_deps(tox: configparser.ConfigParser | None) -> _ToxDeps:
-    """``[testenv] deps`` and ``extras`` read as text; nothing in tox.ini is ever executed."""
-    result = _ToxDeps()
-    if tox is None or not tox.has_section("testenv"):
-        return result
-    for raw in tox.get("testenv", "extras", fallback="").replace(",", "\n").splitlines():
-        extra = _INLINE_COMMENT.sub("", raw).strip()
-        if extra and not extra.startswith("#") and "{" not in extra:
-            result.extras.append(extra)
-    for raw in tox.get("testenv", "deps", fallback="").splitlines():
-        line = _INLINE_COMMENT.sub("", raw).strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith(("-r", "--requirement")):
-            result.files.append(re.sub(r"^(-r|--requirement)[=\s]*", "", line))
-        elif _TOX_FACTOR.match(line):
-            result.conditional.append(line)
-        elif (
-            line.startswith(("-", ".", "/"))
-            or "{" in line
-            or "}" in line
-            or not _valid("packages", [line])
-        ):
-            result.skipped.append(line)
-        else:
-            result.packages.append(line)
-    return result
-
-
-def _group_requirements(facts: ProjectFacts, name: str, seen: tuple[str, ...] = ()) -> list[str]:
-    wanted = normalize_name(name)
-    if wanted in seen:
-        return []
-    out: list[str] = []
-    for key, entries in facts.dependency_groups.items():
-        if normalize_name(key) != wanted or not isinstance(entries, list):
-            continue
-        for entry in entries:
-            if isinstance(entry, str):
-                out.append(entry)
-            elif isinstance(entry, dict) and isinstance(entry.get("include-group"), str):
-                out += _group_requirements(facts, entry["include-group"], (*seen, wanted))
-    return out
 
 
 def _python(p: _Proposal, facts: ProjectFacts) -> None:
