@@ -19,12 +19,13 @@ import pytest
 from rich.console import Console
 
 from devbox import config, engine
+from devbox.build import bases as bases_mod
 from devbox.build import secrets as credentials
+from devbox.build import session
 from devbox.build.bases import BASE_IMAGE_ID_LABEL, BASE_IMAGE_LABEL
 from devbox.build.dockerfile import DIGEST_LABEL, base_arg, deps_digest, render
 from devbox.build.plan import make_plan, redact_url
 from devbox.commands import base as base_command
-from devbox.commands import run as runner
 from devbox.errors import BuildFailed, ConfigError
 from helpers import (
     MINIMAL_PROJECT,
@@ -336,22 +337,22 @@ def bases_for(
     offline: bool = False,
     fake: FakeDocker,
 ) -> tuple[dict[str, str], str]:
-    opts = runner.Options(project_dir=project, command="test", cli={}, offline=offline)
-    cfg, facts = runner.load_config(opts, {})
+    opts = session.Options(project_dir=project, command="test", cli={}, offline=offline)
+    cfg, facts = session.load_config(opts, {})
     plan = make_plan(cfg, facts, "test", virtualenvs=[], offline=offline)
     # the base image (FROM) as the engine resolves it; answered before the labels below
     fake.answers.setdefault(f"docker image inspect --format {{{{.Id}}}} {FROM}", (0, FROM_ID))
     if labels is not None:
         fake.answers["docker image inspect"] = (0, json.dumps(labels))
     console = Console(record=True, width=300)
-    bases = runner.resolve_bases(cfg, facts, plan, engine.Docker({}), console, strict=strict)
+    bases = bases_mod.resolve_bases(cfg, facts, plan, engine.Docker({}), console, strict=strict)
     return bases, console.export_text()
 
 
 def current_digest(project: Path) -> str:
-    opts = runner.Options(project_dir=project, command="test", cli={})
-    cfg, facts = runner.load_config(opts, {})
-    return runner.deps_digests(cfg, facts, image_ids={"3.12": FROM_ID})["3.12"]
+    opts = session.Options(project_dir=project, command="test", cli={})
+    cfg, facts = session.load_config(opts, {})
+    return bases_mod.deps_digests(cfg, facts, image_ids={"3.12": FROM_ID})["3.12"]
 
 
 def test_a_base_with_the_projects_digest_is_used(
@@ -421,9 +422,9 @@ def test_the_deps_digest_covers_the_base_images_id(tmp_path: Path) -> None:
 
 def built_labels(project: Path, image_id: str = FROM_ID) -> dict[str, str]:
     """The labels `devbox base build` puts on a base built from ``image_id``."""
-    opts = runner.Options(project_dir=project, command="test", cli={})
-    cfg, facts = runner.load_config(opts, {})
-    digest = runner.deps_digests(cfg, facts, image_ids={"3.12": image_id})["3.12"]
+    opts = session.Options(project_dir=project, command="test", cli={})
+    cfg, facts = session.load_config(opts, {})
+    digest = bases_mod.deps_digests(cfg, facts, image_ids={"3.12": image_id})["3.12"]
     return {DIGEST_LABEL: digest, BASE_IMAGE_LABEL: FROM, BASE_IMAGE_ID_LABEL: image_id}
 
 
@@ -490,8 +491,8 @@ def test_image_id_reads_the_engines_answer(fake_docker: FakeDocker) -> None:
 def test_base_build_refuses_a_base_image_it_cannot_identify(
     project_with_deps: Path, fake_docker: FakeDocker
 ) -> None:
-    opts = runner.Options(project_dir=project_with_deps, command="check", cli={})
-    cfg, facts = runner.load_config(opts, {})
+    opts = session.Options(project_dir=project_with_deps, command="check", cli={})
+    cfg, facts = session.load_config(opts, {})
     plan = make_plan(cfg, facts, "check", virtualenvs=[])
     job = SimpleNamespace(plan=plan, docker=engine.Docker({}))
     fake_docker.answers[FROM_INSPECT] = (0, FROM_ID)

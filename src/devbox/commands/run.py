@@ -18,16 +18,7 @@ from devbox import fsutil
 from devbox.build import bases as bases_mod
 from devbox.build import secrets as build_secrets
 from devbox.build import state
-from devbox.build.session import (
-    Job,
-    Options,
-    RunDir,
-    cache_home,
-    load_config,
-    load_plan,
-    prepare,
-    project_work_dir,
-)
+from devbox.build.session import Job, Options, RunDir, prepare
 from devbox.engine import SETTLE_S
 from devbox.errors import (
     BuildFailed,
@@ -43,20 +34,6 @@ from devbox.results.collect import collect, save_logs
 from devbox.results.diagnose import environment_message, tail, unreadable_message
 from devbox.results.model import Environment, RunResult
 from devbox.results.progress import BuildProgress
-
-# Kept importable from here: the benchmarks and older tests name them as devbox.commands.run.*
-deps_digests = bases_mod.deps_digests
-resolve_bases = bases_mod.resolve_bases
-__all__ = [
-    "Options",
-    "cache_home",
-    "deps_digests",
-    "load_config",
-    "load_plan",
-    "project_work_dir",
-    "resolve_bases",
-    "run",
-]
 
 
 def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
