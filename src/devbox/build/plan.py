@@ -22,6 +22,7 @@ from devbox import tools
 from devbox.build.contract import INSTALL_DIR
 from devbox.config import Config, Source
 from devbox.config.project import ProjectFacts, normalize_name, sdist_version
+from devbox.config.testdeps import setup_cfg_extra
 from devbox.errors import ConfigError
 
 Command = Literal["lint", "test", "check"]
@@ -574,7 +575,12 @@ def _requirements(
         for extra in config.extras:
             if normalize_name(extra) not in seen:
                 seen.add(normalize_name(extra))
-                requirements += _expand(facts.extra(extra) or (), facts, seen)
+                # An extra only setup.cfg declares (read as data): what pip install -e .[x]
+                # would add, installed here with the other dependencies.
+                reqs = facts.extra(extra)
+                requirements += _expand(
+                    reqs if reqs is not None else setup_cfg_extra(facts, extra) or (), facts, seen
+                )
         for group in config.groups:
             requirements += _expand(_group(group, facts), facts, seen)
     requirements += config.packages

@@ -231,6 +231,9 @@ def prepare(
     every version missing, that is the error).
     """
     cfg, facts = load_config(opts, env)
+    found = config_mod.found_test_dependencies(cfg.sources, env, facts)
+    if found is not None:  # the configuration names none: what the project declares
+        console.print(found.line, highlight=False, markup=False, soft_wrap=True)
     docker, secrets = connect(cfg, env, console)
     missing = missing_images(cfg, docker, offline=opts.offline) if check_images else {}
     if missing and len(missing) == len(cfg.python):

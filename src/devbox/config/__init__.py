@@ -29,7 +29,14 @@ from devbox.config.keys import (
     python_value,
     tools_value,
 )
-from devbox.config.project import PYPROJECT, ProjectFacts, python_allowed, tomllib
+from devbox.config.project import (
+    PYPROJECT,
+    ProjectFacts,
+    normalize_name,
+    python_allowed,
+    tomllib,
+)
+from devbox.config.testdeps import Found, find_test_dependencies, setup_cfg_extras
 from devbox.errors import ConfigError
 
 # Other modules import these from devbox.config; they live in devbox.config.keys.
@@ -48,6 +55,7 @@ __all__ = [
     "ToolOverride",
     "allowed_pythons",
     "default_python",
+    "found_test_dependencies",
     "image_value",
     "installer_value",
     "load",
@@ -182,10 +190,35 @@ def load(
     _resolve_indexes(values, sources, env, where_file)
     _resolve_python(values, sources, facts, all_pythons)
     _check_tool_names(values, sources, where_file)
+    found = found_test_dependencies(sources, env, facts)
+    if found:  # their sources stay DEFAULT: the configuration named none
+        for name in TEST_DEPENDENCY_KEYS:
+            values[name] = getattr(found, name)
     if facts is not None:
         _check_against_project(values, sources, facts, where_file)
 
     return Config(**{KEYS[n].attr: v for n, v in values.items()}, sources=sources)
+
+
+#: The keys that name test dependencies. When none of them is set, by [tool.devbox], a
+#: DEVBOX_* variable (set at all, even empty) or an option, the run installs what the
+#: project's own declarations name (devbox.config.testdeps); ``extras = []`` turns that off.
+TEST_DEPENDENCY_KEYS = ("extras", "groups", "requirements", "packages")
+
+
+def found_test_dependencies(
+    sources: Mapping[str, Source], env: Mapping[str, str], facts: ProjectFacts | None
+) -> Found | None:
+    """What :func:`load` installs because the configuration names no test dependencies (its
+    ``sources`` and ``env``), found in the project's declarations; None when it names some,
+    or the project declares none. Pure: reading it again gives the same answer."""
+    if facts is None:
+        return None
+    for name in TEST_DEPENDENCY_KEYS:
+        if sources.get(name, Source.DEFAULT) is not Source.DEFAULT or KEYS[name].env_var in env:
+            return None
+    found = find_test_dependencies(facts)
+    return found or None
 
 
 def _devbox_table(pyproject: Mapping[str, Any], where_file: str) -> dict[str, Any]:
@@ -386,12 +419,17 @@ def _check_against_project(
     values: Mapping[str, Any], sources: Mapping[str, Source], facts: ProjectFacts, where_file: str
 ) -> None:
     """Names that must exist in the project: extras, groups, requirement files."""
+    from_setup_cfg = setup_cfg_extras(facts) if values["extras"] else {}
+    declared = [*facts.optional_dependencies, *from_setup_cfg]
     for extra in values["extras"]:
-        if facts.extra(extra) is None:
-            have = ", ".join(facts.optional_dependencies) or "none"
+        if facts.extra(extra) is None and normalize_name(extra) not in map(
+            normalize_name, from_setup_cfg
+        ):
+            have = ", ".join(declared) or "none"
             raise ConfigError(
                 f"{_where(sources['extras'], KEYS['extras'], where_file)}: extra {extra!r} is not in "
-                f"[project.optional-dependencies] of {facts.root / PYPROJECT}{_suggest(extra, facts.optional_dependencies)}. "
+                f"[project.optional-dependencies] of {facts.root / PYPROJECT} (nor in setup.cfg "
+                f"[options.extras_require], where setuptools reads it){_suggest(extra, declared)}. "
                 f"Defined extras: {have}."
             )
     for group in values["groups"]:
