@@ -1,6 +1,7 @@
 """Parity with native runs: real, published projects tested natively and through devbox.
 
     python benchmarks/parity.py [--only NAME,...] [--out docs/parity.md] [--work DIR]
+                                [--zero-config]
 
 For each pinned project: download its sdist (which includes its tests), unpack it twice, and
 run its tests
@@ -8,7 +9,9 @@ run its tests
   dependency groups and the listed packages, then `pytest --junitxml`;
 - through devbox: `devbox test -- ARGS`, configured only by DEVBOX_* environment variables
   (the project is never edited), on the local base image of the same Python minor version.
-Both sides count passed/failed/skipped/errors from pytest's JUnit XML, and the table says
+With --zero-config, devbox gets only DEVBOX_BASE_IMAGE and DEVBOX_PYTHON (and its cache
+directory): the test dependencies are what it finds in the project's own declarations, and
+the line saying so is printed. Both sides count passed/failed/skipped/errors from pytest's JUnit XML, and the table says
 whether they match. Needs a Docker engine with buildx and the local base images
 (scripts/provision-engine.sh), and the package index. The projects' code is downloaded into
 --work (default: a temporary directory), never into this repository.
@@ -131,6 +134,8 @@ class Side:
     seconds: float = 0.0
     setup_seconds: float = 0.0
     error: str = ""
+    #: devbox's line saying which test dependencies it found (--zero-config)
+    chose: str = ""
 
     def cell(self) -> str:
         if self.counts is None:
@@ -199,8 +204,16 @@ def native(project: Project, root: Path, work: Path) -> Side:
     return side
 
 
-def devbox_env(project: Project, work: Path) -> dict[str, str]:
+def devbox_env(project: Project, work: Path, *, zero_config: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
+    if zero_config:  # what devbox finds by itself: nothing of the project's set-up is given
+        env.update(
+            DEVBOX_PYTHON=PYTHON,
+            DEVBOX_BASE_IMAGE=IMAGE,
+            DEVBOX_CACHE_DIR=str(work / "devbox-cache"),
+            NO_COLOR="1",
+        )
+        return env
     env.update(
         DEVBOX_PYTHON=PYTHON,
         DEVBOX_BASE_IMAGE=IMAGE,
@@ -220,16 +233,19 @@ def devbox_env(project: Project, work: Path) -> dict[str, str]:
     return env
 
 
-def through_devbox(project: Project, root: Path, work: Path) -> Side:
+def through_devbox(project: Project, root: Path, work: Path, *, zero_config: bool = False) -> Side:
     side = Side()
     report = work / f"{project.name}-devbox.json"
     argv = [sys.executable, "-m", "devbox", "test", "--report-json", str(report), "-q", "--rerun",
             "--", *project.args]  # fmt: skip
-    env = devbox_env(project, work)
+    env = devbox_env(project, work, zero_config=zero_config)
     # First run: the dependency stage is built (or replayed); the second is the timed one.
     started = time.perf_counter()
     first = run(argv, cwd=root, env=env)
     side.setup_seconds = time.perf_counter() - started
+    for line in (first.stdout + first.stderr).splitlines():
+        if line.startswith("devbox: test dependencies:"):
+            side.chose = line
     if first.returncode not in (0, 1):
         side.error = (
             f"exit {first.returncode}: " + (first.stderr.strip().splitlines() or ["?"])[0][:300]
@@ -254,6 +270,11 @@ def main() -> int:
         "--out", type=Path, help="write the Markdown table here (e.g. docs/parity.md)"
     )
     parser.add_argument("--work", type=Path, help="work directory (default: a temporary one)")
+    parser.add_argument(
+        "--zero-config",
+        action="store_true",
+        help="run devbox with only DEVBOX_BASE_IMAGE and DEVBOX_PYTHON set",
+    )
     args = parser.parse_args()
     chosen = [p for p in PROJECTS if not args.only or p.name in args.only.split(",")]
     work = args.work or Path(tempfile.mkdtemp(prefix="devbox-parity-"))
@@ -264,7 +285,14 @@ def main() -> int:
         print(f"== {project.name}: native", file=sys.stderr, flush=True)
         nat = native(project, unpack(archive, work / "native" / project.name), work)
         print(f"== {project.name}: devbox", file=sys.stderr, flush=True)
-        dbx = through_devbox(project, unpack(archive, work / "devbox" / project.name), work)
+        dbx = through_devbox(
+            project,
+            unpack(archive, work / "devbox" / project.name),
+            work,
+            zero_config=args.zero_config,
+        )
+        if dbx.chose:
+            print(f"   {dbx.chose}", file=sys.stderr, flush=True)
         match = nat.counts is not None and nat.counts == dbx.counts
         rows.append((project, nat, dbx, match))
         print(f"   native {nat.cell()}  devbox {dbx.cell()}  {'match' if match else 'DIFFER'}",
