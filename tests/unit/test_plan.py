@@ -301,6 +301,8 @@ def test_the_tree_scan_finds_virtualenvs_and_unreadable_paths(
     (tmp_path / "src").mkdir()
     for name in ("src/ok.py", "src/secret.key", "notes.log", "env/lib/x.py"):
         (tmp_path / name).write_text("x\n")
+    for name in ("src/secret.key", "notes.log"):  # not readable by others: access() decides
+        (tmp_path / name).chmod(0o600)
     # root reads everything: the modes are not what this checks, the walk and the filter are
     real_access = os.access
     monkeypatch.setattr(
@@ -319,6 +321,8 @@ def test_unreadable_paths_outside_the_excludes_reach_the_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_project(tmp_path, BASIC, {"data.bin": "x", "dist/p.whl": "x"})
+    for name in ("data.bin", "dist/p.whl"):  # not readable by others: access() decides
+        (tmp_path / name).chmod(0o600)
     real_access = os.access
     monkeypatch.setattr(
         os,
@@ -326,6 +330,17 @@ def test_unreadable_paths_outside_the_excludes_reach_the_plan(
         lambda p, mode: real_access(p, mode) and Path(p).name not in ("data.bin", "p.whl"),
     )
     assert plan_for(tmp_path, "test").unreadable == ("data.bin",)  # dist/ is excluded anyway
+
+
+def test_a_file_anyone_may_read_needs_no_access_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "open.txt").write_text("x\n")
+    (tmp_path / "open.txt").chmod(0o644)
+    asked: list[str] = []
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: asked.append(str(p)) or real_access(p, mode))
+    assert scan_tree(tmp_path).unreadable == [] and asked == []  # one lstat, no access()
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -459,8 +460,17 @@ def scan_tree(root: Path, since: float | None = None) -> TreeScan:
         dirnames[:] = [d for d in dirnames if d not in _SKIP_WALK]
         for name in filenames:
             path = os.path.join(dirpath, name)
-            check(path)
-            if not os.access(path, os.R_OK) and not os.path.islink(path):
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue  # gone since the directory was listed: not sent either
+            if since_ns is not None and _rewritten(st, since_ns):
+                rewritten.append(rel(path))
+            # One system call per file, as before: readable by anyone needs no access() (a
+            # link's target is checked by BuildKit, as it always was).
+            if stat.S_ISLNK(st.st_mode) or st.st_mode & stat.S_IROTH:
+                continue
+            if not os.access(path, os.R_OK):
                 unreadable.append(rel(path))
     return TreeScan(sorted(found), sorted(unreadable), None if since is None else sorted(rewritten))
 
