@@ -202,3 +202,20 @@ def test_the_plan_installs_a_setup_cfg_extra(tmp_path: Path) -> None:
     plan = make_plan(cfg, inspect_project(root, {}), "test", virtualenvs=[])
     assert plan.project_install == "editable"
     assert "six>=1" in plan.requirements
+
+
+def test_a_setup_cfg_extra_that_is_not_pep_508_fails_only_when_installed(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        files={"setup.cfg": "[options.extras_require]\ntesting = six\ndocs = -e ./docs\n"},
+    )
+    assert loaded(root).extras == ("testing",)
+    with pytest.raises(ConfigError, match=r"\[options.extras_require\] docs: '-e ./docs'"):
+        from devbox.build.plan import make_plan
+
+        make_plan(
+            loaded(root, {"DEVBOX_EXTRAS": "docs"}),
+            inspect_project(root, {}),
+            "test",
+            virtualenvs=[],
+        )

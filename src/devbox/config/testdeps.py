@@ -204,11 +204,9 @@ def _setup_cfg_counts(facts: ProjectFacts) -> bool:
 
 
 def setup_cfg_extras(facts: ProjectFacts) -> dict[str, tuple[str, ...]]:
-    """``[options.extras_require]`` of setup.cfg, read as data (extra → requirement strings),
-    when setuptools would use it; ``name:marker`` keys (the old form) add the marker.
-
-    A requirement that is not PEP 508 (or not one line of a requirements file) is a
-    :class:`ConfigError`, as in pyproject.toml."""
+    """``[options.extras_require]`` of setup.cfg, read as data (extra → requirement lines, not
+    yet checked: :func:`setup_cfg_extra` checks the one it returns), when setuptools would use
+    it; ``name:marker`` keys (the old form) add the marker."""
     if not _setup_cfg_counts(facts):
         return {}
     cfg = read_ini(facts.root / "setup.cfg", [])
@@ -222,25 +220,31 @@ def setup_cfg_extras(facts: ProjectFacts) -> dict[str, tuple[str, ...]]:
             line = _INLINE_COMMENT.sub("", raw).strip()
             if not line or line.startswith("#"):
                 continue
-            if marker.strip():
-                line = f"{line}; {marker.strip()}" if ";" not in line else line
-            problem = requirement_problem(line)
-            if problem is not None:
-                raise ConfigError(
-                    f"{facts.root / 'setup.cfg'}: [options.extras_require] {name.strip()}: "
-                    f"{line!r} is not a PEP 508 requirement ({problem})."
-                )
+            if marker.strip() and ";" not in line:
+                line = f"{line}; {marker.strip()}"
             reqs.append(line)
         out[name.strip()] = out.get(name.strip(), ()) + tuple(reqs)
     return out
 
 
 def setup_cfg_extra(facts: ProjectFacts, name: str) -> tuple[str, ...] | None:
-    """One extra of setup.cfg (PEP 685 names), or None when it declares no such extra."""
+    """One extra of setup.cfg (PEP 685 names), or None when it declares no such extra.
+
+    A requirement that is not PEP 508 (or not one line of a requirements file) is a
+    :class:`ConfigError`, as in pyproject.toml."""
     wanted = normalize_name(name)
     for key, reqs in setup_cfg_extras(facts).items():
-        if normalize_name(key) == wanted:
-            return reqs
+        if normalize_name(key) != wanted:
+            continue
+        for line in reqs:
+            problem = requirement_problem(line)
+            if problem is not None:
+                raise ConfigError(
+                    f"{facts.root / 'setup.cfg'}: [options.extras_require] {key}: {line!r} is "
+                    f"not a PEP 508 requirement ({problem}). Write one requirement per line; "
+                    "installer options (-e, -r, --index-url) do not belong in an extra."
+                )
+        return reqs
     return None
 
 
