@@ -15,6 +15,7 @@ from devbox.results.model import (
     NotARegularFile,
     RunResult,
     Status,
+    junit_counts,
     parse_junit,
     read_environment,
     read_exported,
@@ -117,6 +118,55 @@ def test_parse_junit_malformed_is_none(tmp_path: Path, text: str) -> None:
 
 def test_parse_junit_missing_file_is_none(tmp_path: Path) -> None:
     assert parse_junit(tmp_path / "nope.xml") is None
+
+
+JUNIT_DATA = Path(__file__).parent.parent / "data" / "junit"
+
+
+@pytest.mark.parametrize("version", ["8.4.2", "9.2.0"])
+def test_parse_junit_real_pytest_xml_counts_xfails_apart(version: str) -> None:
+    # pytest's line for that file: 2 failed, 2 passed, 1 skipped, 3 xfailed, 1 xpassed, 1 error.
+    # Its XML marks the three xfails (non-strict, strict, pytest.xfail()) as
+    # <skipped type="pytest.xfail">; a strict xpass is a <failure> (pytest counts it failed
+    # too); a non-strict xpass is a plain passing case, so it can only count as passed.
+    counts = parse_junit(JUNIT_DATA / f"pytest-{version}.xml")
+    assert counts == Counts(passed=3, failed=2, skipped=1, errors=1, xfailed=3, xpassed=0)
+
+
+def test_junit_xfail_counts_need_the_xfail_type_not_the_skipped_tag() -> None:
+    xml = b"""<testsuites><testsuite tests="4" skipped="3">
+    <testcase name="a"><skipped type="pytest.skip" message="no"/></testcase>
+    <testcase name="b"><skipped type="pytest.xfail" message="bug"/></testcase>
+    <testcase name="c"><skipped message="xfail-marked test passes unexpectedly"/></testcase>
+    <testcase name="d"/>
+    </testsuite><testsuite tests="1" skipped="1">
+    <testcase name="e"><skipped type="pytest.xfail" message=""/></testcase>
+    </testsuite></testsuites>"""
+    assert junit_counts(xml) == Counts(
+        passed=1, failed=0, skipped=1, errors=0, xfailed=2, xpassed=1
+    )
+
+
+def test_junit_xfails_never_make_skipped_negative() -> None:
+    # cases marked xfail but a suite that does not count them as skipped
+    xml = b"""<testsuite tests="2"><testcase name="b"><skipped type="pytest.xfail"/></testcase>
+    <testcase name="c"><skipped message="xfail-marked test passes unexpectedly"/></testcase>
+    </testsuite>"""
+    assert junit_counts(xml) == Counts(passed=2, failed=0, skipped=0, errors=0)
+
+
+def test_tests_json_has_xfailed_and_xpassed_only_when_not_zero() -> None:
+    assert Counts(1, 2, 3, 4).to_json() == {"passed": 1, "failed": 2, "skipped": 3, "errors": 4}
+    assert Counts(1, 0, 0, 0, xfailed=2).to_json() == {
+        "passed": 1, "failed": 0, "skipped": 0, "errors": 0, "xfailed": 2,
+    }  # fmt: skip
+    assert Counts(1, 0, 0, 0, xfailed=2, xpassed=1).to_json() == {
+        "passed": 1, "failed": 0, "skipped": 0, "errors": 0, "xfailed": 2, "xpassed": 1,
+    }  # fmt: skip
+    result = tool_result("pytest", Status.FAILED, tests=Counts(1, 0, 0, 0, xpassed=1))
+    assert result.to_json()["tests"] == {
+        "passed": 1, "failed": 0, "skipped": 0, "errors": 0, "xpassed": 1,
+    }  # fmt: skip
 
 
 # --- Status / ToolResult / RunResult -------------------------------------------------------

@@ -56,8 +56,27 @@ class TestCounts:
     __test__ = False  # not a pytest test class, whatever its name
     passed: int
     failed: int
+    #: skipped tests, xfails not among them (pytest's summary line counts them apart)
     skipped: int
     errors: int
+    #: expected failures (``@pytest.mark.xfail`` that failed, ``pytest.xfail()``)
+    xfailed: int = 0
+    #: xfail-marked tests that passed, where the JUnit XML says so (see :func:`junit_counts`)
+    xpassed: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        """The report's ``tests``: the four counts always, xfailed/xpassed when not 0."""
+        data = {
+            "passed": self.passed,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "errors": self.errors,
+        }
+        if self.xfailed:
+            data["xfailed"] = self.xfailed
+        if self.xpassed:
+            data["xpassed"] = self.xpassed
+        return data
 
 
 @dataclass(frozen=True)
@@ -107,12 +126,7 @@ class ToolResult:
             data["timeout_s"] = self.timeout_s
             data["message"] = self.timeout_message
         if self.tests is not None:
-            data["tests"] = {
-                "passed": self.tests.passed,
-                "failed": self.tests.failed,
-                "skipped": self.tests.skipped,
-                "errors": self.tests.errors,
-            }
+            data["tests"] = self.tests.to_json()
         return data
 
 
@@ -180,22 +194,50 @@ def parse_junit(path: Path) -> TestCounts | None:
 
 
 def junit_counts(data: bytes) -> TestCounts | None:
-    """Counts from the text of a pytest JUnit XML file; None when it is not one."""
+    """Counts from the text of a pytest JUnit XML file; None when it is not one.
+
+    What pytest (8 and 9) writes, and how it is counted here:
+
+    - an xfail (a marked test that failed, strict or not, or ``pytest.xfail()``): a case with
+      ``<skipped type="pytest.xfail">``, and counted in the suite's ``skipped``: xfailed,
+      taken out of skipped;
+    - a strict xpass: a case with ``<failure message="[XPASS(strict)] ...">``: failed, as in
+      pytest's own summary line;
+    - a non-strict xpass: a plain passing case, nothing marks it: passed (pytest's summary
+      says xpassed; the XML cannot tell);
+    - ``<skipped message="xfail-marked test passes unexpectedly">`` (what pytest's writer
+      still has for a failing report of an xfail-marked test): xpassed, taken out of skipped.
+    """
     try:
         root = ET.fromstring(data)
     except ET.ParseError:
         return None
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-    tests = failures = errors = skipped = 0
+    tests = failures = errors = skipped = xfailed = xpassed = 0
     try:
         for s in suites:
             tests += int(s.get("tests", 0))
             failures += int(s.get("failures", 0))
             errors += int(s.get("errors", 0))
             skipped += int(s.get("skipped", 0))
+            for case in s.findall("testcase"):
+                for mark in case.findall("skipped"):
+                    if mark.get("type") == "pytest.xfail":
+                        xfailed += 1
+                    elif mark.get("message") == _XPASS_SKIPPED:
+                        xpassed += 1
     except ValueError:
         return None
-    return TestCounts(tests - failures - errors - skipped, failures, skipped, errors)
+    passed = tests - failures - errors - skipped
+    # the suite's skipped count includes them; a file whose attributes undercount does not
+    # make skipped negative
+    xfailed = min(xfailed, skipped)
+    xpassed = min(xpassed, skipped - xfailed)
+    return TestCounts(passed, failures, skipped - xfailed - xpassed, errors, xfailed, xpassed)
+
+
+#: the message of pytest's ``<skipped>`` for an xfail-marked test whose report failed
+_XPASS_SKIPPED = "xfail-marked test passes unexpectedly"
 
 
 class NotARegularFile(Exception):
