@@ -96,6 +96,8 @@ class ToolResult:
     log_path: Path | None = None
     #: the time limit it ran with (seconds), if any
     timeout_s: float | None = None
+    #: what a setting would fix (:mod:`devbox.results.hints`), one line each
+    hints: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.status)
@@ -127,6 +129,8 @@ class ToolResult:
             data["message"] = self.timeout_message
         if self.tests is not None:
             data["tests"] = self.tests.to_json()
+        if self.hints:
+            data["hints"] = list(self.hints)
         return data
 
 
