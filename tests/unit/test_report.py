@@ -13,6 +13,7 @@ from rich.console import Console
 from devbox.build.plan import ToolRun
 from devbox.report.console import (
     LiveView,
+    counts_cell,
     print_environment_error,
     print_failures,
     print_outputs,
@@ -602,3 +603,45 @@ def test_frames_from_the_images_venv_are_not_shown_as_host_paths(tmp_path: Path)
     assert '"tests/test_x.py"' in out
     assert "<devbox venv>/bin/python: error" in out
     assert "/opt/devbox" not in out
+
+
+# --- xfailed / xpassed in the tests column (issue 14) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counts", "cell"),
+    [
+        (Counts(9, 0, 0, 0), "9 passed, 0 failed, 0 skipped, 0 errors"),
+        (Counts(2, 0, 0, 0, xfailed=1, xpassed=1), "2 passed, 1 xfailed, 1 xpassed"),
+        (Counts(0, 0, 0, 0, xfailed=3), "0 passed, 3 xfailed"),
+        (Counts(2, 1, 0, 0, xfailed=3), "2 passed, 1 failed, 3 xfailed"),
+        # "2 passed, 1 failed, 1 skipped, 3 xfailed" would be wider than 35
+        (Counts(2, 1, 1, 0, xfailed=3), "2 pass, 1 fail, 1 skip, 3 xfail"),
+        (Counts(12, 1, 0, 1, xfailed=3), "12 pass, 1 fail, 1 err, 3 xfail"),
+        (Counts(3, 2, 1, 1, xfailed=3, xpassed=1),
+         "3 pass, 2 fail, 1 skip, 1 err, 3 xfail, 1 xpass"),
+    ],
+)  # fmt: skip
+def test_tests_cell_names_xfailed_and_xpassed(counts: Counts, cell: str) -> None:
+    assert counts_cell(counts) == cell
+
+
+def test_summary_with_xfails_fits_80_columns() -> None:
+    buf = io.StringIO()
+    con = Console(file=buf, force_terminal=False, width=200)
+    run = RunResult(
+        (
+            tool_result(
+                "pytest",
+                Status.TIMEOUT,
+                python="3.13",
+                duration_s=123.4,
+                tests=Counts(passed=12, failed=1, skipped=2, errors=0, xfailed=3),
+            ),
+        )
+    )
+    print_summary(con, run)
+    row = next(line for line in buf.getvalue().splitlines() if line.startswith(" pytest"))
+    assert row.rstrip().endswith("12 pass, 1 fail, 2 skip, 3 xfail")
+    assert "skipped" not in row
+    assert len(row.rstrip()) <= 80

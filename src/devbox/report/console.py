@@ -17,7 +17,7 @@ from rich.text import Text
 
 from devbox.build.contract import UV_VENV, VENV, WORKDIR
 from devbox.build.plan import ToolRun
-from devbox.results.model import RunResult, Status, ToolResult, seconds
+from devbox.results.model import RunResult, Status, TestCounts, ToolResult, seconds
 from devbox.results.progress import ToolProgress
 
 _STYLES = {
@@ -200,15 +200,46 @@ def print_outputs(console: Console, result: RunResult, project_root: Path, cwd: 
         print_output(console, tool, project_root, cwd)
 
 
+#: the tests column's width that keeps a summary row within 80 columns (the other columns
+#: take 45 at most with the built-in tools: "pytest │ test │ 3.13   │ timeout │ 123.4s │ ")
+TESTS_WIDTH = 35
+
+
+def counts_cell(counts: TestCounts) -> str:
+    """The summary's tests column.
+
+    Without xfails and xpasses: the four counts, as always ("2 passed, 0 failed, 0 skipped,
+    0 errors"). With them: passed and the counts that are not 0 ("2 passed, 1 failed,
+    3 xfailed, 1 xpassed"), in short words when that is wider than :data:`TESTS_WIDTH`
+    ("2 pass, 1 fail, 1 skip, 3 xfail, 1 xpass").
+    """
+    if not counts.xfailed and not counts.xpassed:
+        return (
+            f"{counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped, "
+            f"{counts.errors} errors"
+        )
+    parts = [
+        (counts.passed, "passed", "pass"),
+        (counts.failed, "failed", "fail"),
+        (counts.skipped, "skipped", "skip"),
+        (counts.errors, "errors", "err"),
+        (counts.xfailed, "xfailed", "xfail"),
+        (counts.xpassed, "xpassed", "xpass"),
+    ]
+    shown = [p for i, p in enumerate(parts) if i == 0 or p[0]]
+    long = ", ".join(f"{n} {word}" for n, word, _ in shown)
+    if len(long) <= TESTS_WIDTH:
+        return long
+    return ", ".join(f"{n} {short}" for n, _, short in shown)
+
+
 def print_summary(console: Console, result: RunResult) -> None:
     table = Table(title=None, show_edge=False)
     for col in ("tool", "kind", "python", "status", "time", "tests"):
         table.add_column(col, justify="right" if col == "time" else "left")
     for t in result.tools:
         state = "cached" if t.cached and t else t.status.value
-        tests = ""
-        if t.tests is not None:
-            tests = f"{t.tests.passed} passed, {t.tests.failed} failed, {t.tests.skipped} skipped, {t.tests.errors} errors"
+        tests = "" if t.tests is None else counts_cell(t.tests)
         table.add_row(
             t.name,
             t.kind,
