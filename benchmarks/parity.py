@@ -11,9 +11,10 @@ run its tests
   (the project is never edited), on the local base image of the same Python minor version.
 With --zero-config, devbox gets only DEVBOX_BASE_IMAGE and DEVBOX_PYTHON (and its cache
 directory): the test dependencies are what it finds in the project's own declarations, and
-the line saying so is printed. Both sides count passed/failed/skipped/errors from pytest's JUnit XML, and the table says
-whether they match. Needs a Docker engine with buildx and the local base images
-(scripts/provision-engine.sh), and the package index. The projects' code is downloaded into
+the line saying so is printed. Both sides count passed/failed/skipped/errors/xfailed/xpassed
+from pytest's JUnit XML (devbox's own reading of it), and the table says whether they match.
+Needs a Docker engine with buildx and the local base images (scripts/provision-engine.sh),
+and the package index. The projects' code is downloaded into
 --work (default: a temporary directory), never into this repository.
 """
 
@@ -141,7 +142,7 @@ class Side:
         if self.counts is None:
             return f"error: {self.error}"
         c = self.counts
-        return f"{c.passed} / {c.failed} / {c.skipped} / {c.errors}"
+        return f"{c.passed} / {c.failed} / {c.skipped} / {c.errors} / {c.xfailed} / {c.xpassed}"
 
 
 def run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
@@ -259,7 +260,15 @@ def through_devbox(project: Project, root: Path, work: Path, *, zero_config: boo
     if tests is None:
         side.error = "no test counts: " + data["tools"][0]["status"]
         return side
-    side.counts = TestCounts(tests["passed"], tests["failed"], tests["skipped"], tests["errors"])
+    # xfailed/xpassed are in the report only when not 0
+    side.counts = TestCounts(
+        tests["passed"],
+        tests["failed"],
+        tests["skipped"],
+        tests["errors"],
+        tests.get("xfailed", 0),
+        tests.get("xpassed", 0),
+    )
     return side
 
 
@@ -306,7 +315,7 @@ def main() -> int:
 
 def render(rows: list[tuple[Project, Side, Side, bool]]) -> str:
     lines = [
-        "| project | covers | native passed / failed / skipped / errors | devbox | match | native pytest | devbox test (warm) | native set-up | devbox first run |",
+        "| project | covers | native passed / failed / skipped / errors / xfailed / xpassed | devbox | match | native pytest | devbox test (warm) | native set-up | devbox first run |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for p, nat, dbx, match in rows:
