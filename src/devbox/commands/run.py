@@ -32,6 +32,8 @@ from devbox.report import console as report
 from devbox.report import json_report, junit
 from devbox.results.collect import collect, save_logs
 from devbox.results.diagnose import environment_message, tail, unreadable_message
+from devbox.results.hints import Installed
+from devbox.results.hints import attach as attach_hints
 from devbox.results.model import Environment, RunResult
 from devbox.results.progress import BuildProgress
 
@@ -45,6 +47,9 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
     try:
         job = prepare(opts, env, console, check_images=True)
         result = build_collect_remember(job, console)
+        cfg = job.cfg
+        installed = Installed(cfg.extras, cfg.groups, cfg.requirements, cfg.packages)
+        result = attach_hints(result, job.facts, installed)
         # The report files first: they are written even when the terminal goes away.
         written = write_reports(opts, result, job.secrets.values())
         reported = True
@@ -253,6 +258,8 @@ def present(
         report.print_outputs(console, result, plan.project.root, cwd)
     else:
         report.print_failures(console, result, plan.project.root, cwd)
+    for line in (h for t in result.tools for h in t.hints):  # what a setting would fix
+        console.print(line, style="yellow", highlight=False, markup=False)
     report.print_summary(console, result)
     if opts.annotations:
         from devbox.report.github import github_annotations  # only on CI, off the hot path
