@@ -97,3 +97,15 @@ def test_a_crash_writes_a_log_for_the_bug_report(
         and "command: devbox -C" in text
         and "Traceback" in text
     )
+
+
+def test_init_in_a_subdirectory_writes_the_projects_pyproject(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 14: init walks up to the project root like every other command
+    root = make_project(tmp_path / "proj", PROJECT, {"src/pkg/__init__.py": "", "tests/": ""})
+    monkeypatch.chdir(root / "tests")
+    code, out, _ = run_main(["init"], capsys)
+    assert code == 0, out
+    assert "[tool.devbox]" in (root / "pyproject.toml").read_text()
+    assert not (root / "tests" / "pyproject.toml").exists()

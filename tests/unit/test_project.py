@@ -17,7 +17,7 @@ from devbox.config.project import (
     read_pyproject,
 )
 from devbox.errors import ConfigError
-from helpers import devbox_pyproject, load_config
+from helpers import devbox_pyproject, load_config, make_project
 
 # --- read_pyproject ------------------------------------------------------------------------------
 
@@ -539,3 +539,19 @@ def test_a_ca_bundle_inside_the_project_or_from_the_environment_may_be_anywhere(
     assert ca_config(root, "../x.pem", {"DEVBOX_CA_BUNDLE": str(outside)}).ca_bundle == str(
         outside.resolve()
     )
+
+
+def test_requires_python_is_read_from_setup_cfg_when_pyproject_has_none(tmp_path: Path) -> None:
+    # issue 14: a setup.cfg-only project's python_requires chooses the versions too
+    make_project(
+        tmp_path,
+        files={"setup.cfg": "[metadata]\nname = legacy\n\n[options]\npython_requires = >=3.12\n"},
+    )
+    assert inspect_project(tmp_path, read_pyproject(tmp_path)).requires_python == ">=3.12"
+    make_project(tmp_path, '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.11"\n')
+    assert inspect_project(tmp_path, read_pyproject(tmp_path)).requires_python == ">=3.11"
+
+
+def test_an_unreadable_setup_cfg_gives_no_requires_python(tmp_path: Path) -> None:
+    make_project(tmp_path, files={"setup.cfg": "[options\npython_requires = >=3.12\n"})
+    assert inspect_project(tmp_path, read_pyproject(tmp_path)).requires_python is None

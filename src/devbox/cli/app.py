@@ -191,9 +191,7 @@ def init_command(ctx: click.Context, /, force: bool, dry_run: bool) -> None:
     """Inspect the project and write a commented [tool.devbox] table into pyproject.toml."""
     from devbox.commands.init import init
 
-    given = ctx.obj.get("project")
-    project_dir = Path(given).resolve() if given else Path.cwd()
-    result = init(project_dir, force=force, dry_run=dry_run)
+    result = init(_project_dir(ctx), force=force, dry_run=dry_run)
     if dry_run:
         click.echo(result.text, nl=not result.text.endswith("\n"))
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import re
 import sys
 from collections.abc import Mapping
@@ -69,6 +70,18 @@ def find_project_dir(start: Path) -> Path:
         if any((d / name).is_file() for name in (PYPROJECT, *LEGACY_MANIFESTS)):
             return d
     return start
+
+
+def setup_cfg_requires_python(root: Path) -> str | None:
+    """``python_requires`` of setup.cfg's ``[options]``, read as data (None: none, or no
+    readable setup.cfg): a setup.cfg-only project says which Pythons it supports there."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(root / "setup.cfg", encoding="utf-8")
+        value = parser.get("options", "python_requires", fallback=None)
+    except (configparser.Error, UnicodeDecodeError, OSError):
+        return None
+    return value.strip() or None if value else None
 
 
 _NAME_NORMALIZE = re.compile(r"[-_.]+")
@@ -207,7 +220,7 @@ def inspect_project(root: Path, pyproject: Mapping[str, Any]) -> ProjectFacts:
         dynamic=dynamic,
         requires_python=project.get("requires-python")
         if isinstance(project.get("requires-python"), str)
-        else None,
+        else setup_cfg_requires_python(root),
         dependencies=_checked_requirements(
             project.get("dependencies"), "[project] dependencies", path
         ),
