@@ -47,7 +47,7 @@ VALUES = {name: value for name, value in CONTRACT.items() if isinstance(value, s
 COPIES = {
     "install": {
         "VENV", "UV_VENV", "WORKDIR", "ENV_STATUS", "INSTALL_DIR", "INSTALL_SPEC",
-        "REQUIREMENTS", "LOCK_DIR", "SYSTEM_PACKAGES", "STATUS_FILE", "INSTALL_LOG",
+        "REQUIREMENTS", "LOCK_DIR", "SYSTEM_PACKAGES", "NATIVE_AUTO", "STATUS_FILE", "INSTALL_LOG",
         "FIELD_OK", "FIELD_EXIT_CODE", "INSTALL_SPEC_KEYS", "LOCK_KEYS",
     },
     "run": {

@@ -31,6 +31,7 @@ INSTALL_SPEC = "/devbox/install/install.json"
 REQUIREMENTS = "/devbox/install/requirements.txt"
 LOCK_DIR = "/devbox/install/lock"
 SYSTEM_PACKAGES = "/devbox/system-packages.txt"
+NATIVE_AUTO = "devbox:native-build"
 STATUS_FILE = "status.json"
 INSTALL_LOG = "install.log"
 FIELD_OK = "ok"
@@ -121,19 +122,54 @@ def bootstrap(installer: str) -> None:
 APT_KEEP = "/etc/apt/apt.conf.d/devbox-keep-downloads"
 
 
+NOT_SET = "(system-packages not set)"
+
+
+def native_build_packages() -> "list[str]":
+    """What this image lacks to build native code: a C compiler, the headers of the python3
+    that builds the project (this one: bootstrap makes the venv with it)."""
+    import shutil
+    import sysconfig
+
+    names = []
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        names += ["gcc", "libc6-dev"]
+    include = sysconfig.get_paths()["include"]
+    if not os.path.exists(os.path.join(include, "Python.h")):
+        if include.startswith("/usr/include/"):  # Debian's python3: its headers package
+            names.append("python3-dev")
+        else:
+            say("native code: %s has no Python.h, and no Debian package adds it" % include)
+    return names
+
+
 def system() -> None:
-    """apt-get install the system-packages (the apt cache and lists are cache mounts)."""
+    """apt-get install the system-packages (the apt cache and lists are cache mounts); for
+    NATIVE_AUTO, what native_build_packages() names."""
     with open(SYSTEM_PACKAGES) as f:
         names = [line.strip() for line in f if line.strip()]
+    auto = NATIVE_AUTO in names
+    if auto:
+        names = [n for n in names if n != NATIVE_AUTO]
+        names += [n for n in native_build_packages() if n not in names]
+        if not names:
+            say("native code: the image has a compiler and Python's headers " + NOT_SET)
+            return
     if not names:
         return
     if not os.path.exists("/usr/bin/apt-get"):
+        if auto:  # the build then fails in the tool step, with the hint that fixes it
+            say("native code: not installing %s: the image has no apt-get %s"
+                % (", ".join(names), NOT_SET))  # fmt: skip
+            return
         say(
             "system-packages needs apt-get, and this base image has none: use a Debian or "
             "Ubuntu based image (python:X-slim is one), or install the packages into your "
             "own base image."
         )
         sys.exit(1)
+    if auto:
+        say("native code: installing %s %s" % (", ".join(names), NOT_SET))
     # Images often tell apt to delete what it downloads; keep it, in the cache mount.
     if os.path.exists("/etc/apt/apt.conf.d/docker-clean"):
         os.remove("/etc/apt/apt.conf.d/docker-clean")

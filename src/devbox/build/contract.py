@@ -36,6 +36,10 @@ REQUIREMENTS = INSTALL_DIR + "/requirements.txt"
 LOCK_DIR = INSTALL_DIR + "/lock"
 #: the system-packages, one a line, for the apt-get step
 SYSTEM_PACKAGES = "/devbox/system-packages.txt"
+#: a line of SYSTEM_PACKAGES: the project builds native code and no source sets
+#: system-packages, so the step installs what the image lacks of a C compiler and Python's
+#: headers (not a Debian package name: those have no ':' before a '=')
+NATIVE_AUTO = "devbox:native-build"
 #: one tool's spec (tool_spec() in build/dockerfile.py, JSON), in its tool step
 TOOL_SPEC = "/devbox/tool.json"
 #: the secrets module the scripts import; mounted next to them as SECRETS_MODULE_NAME + ".py"
