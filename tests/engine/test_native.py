@@ -28,8 +28,10 @@ def test_a_c_extension_builds_with_system_packages_and_not_without(
     assert not list(project.rglob("*.so")) and not (project / "build").exists()
 
     # Without the compiler, the build fails in the tool step, with the hint that fixes it.
+    # (system-packages = [], not the key left out: then devbox installs one itself.)
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(re.sub(r"(?m)^system-packages.*\n", "", pyproject.read_text()))
+    text = re.sub(r"(?m)^system-packages.*$", "system-packages = []", pyproject.read_text())
+    pyproject.write_text(text)
     bare = devbox("test", cwd=project)
     assert bare.returncode == 1, bare.stdout + bare.stderr
     assert bare.tool("pytest")["status"] == "failed"

@@ -20,7 +20,7 @@ from packaging.version import Version
 from pyproject_metadata import ConfigurationError, StandardMetadata
 
 from devbox import tools
-from devbox.build.contract import INSTALL_DIR
+from devbox.build.contract import INSTALL_DIR, NATIVE_AUTO
 from devbox.config import Config, Source
 from devbox.config.project import ProjectFacts, normalize_name, sdist_version
 from devbox.config.testdeps import setup_cfg_extra
@@ -160,7 +160,8 @@ class Plan:
     offline: bool = False
     #: project files (or directories) in the build context that devbox's user cannot read
     unreadable: tuple[str, ...] = ()
-    #: Debian/Ubuntu packages apt-get installs in the dependency stage
+    #: Debian/Ubuntu packages apt-get installs in the dependency stage; (NATIVE_AUTO,): what
+    #: the image lacks to build native code (see :func:`system_packages`)
     system_packages: tuple[str, ...] = ()
     #: the project's version (for a build-time version: pretend-version, PKG-INFO or a stand-in)
     version: str | None = None
@@ -168,6 +169,16 @@ class Plan:
     #: ``touch -r``, ``chmod``): BuildKit's incremental transfer would miss them (see
     #: :func:`scan_tree`); None when there was no earlier transfer to compare with
     rewritten: tuple[str, ...] | None = ()
+
+    @property
+    def native_note(self) -> str | None:
+        """The console line saying devbox installs a compiler unasked (None: it does not)."""
+        if NATIVE_AUTO not in self.system_packages:
+            return None
+        return (
+            "devbox: native code: installing a C compiler and Python's headers where the image "
+            "lacks them (system-packages not set; system-packages = [] turns this off)"
+        )
 
     @property
     def image_name(self) -> str:
@@ -607,6 +618,18 @@ def _project_install(facts: ProjectFacts) -> ProjectInstall:
     return "none"
 
 
+def system_packages(config: Config, facts: ProjectFacts) -> tuple[str, ...]:
+    """The system-packages; (NATIVE_AUTO,) when the project builds native code and no source
+    sets the key (``system-packages = []`` and an empty DEVBOX_SYSTEM_PACKAGES set it).
+
+    The host only says "native code, not configured": what the image lacks (a compiler, the
+    headers of its python3) is known inside it, so the install step decides what to install.
+    Projects without native code get the system step only when configured, as before."""
+    if facts.compiled and config.sources.get("system-packages", Source.DEFAULT) is Source.DEFAULT:
+        return (NATIVE_AUTO,)
+    return config.system_packages
+
+
 def make_plan(
     config: Config,
     facts: ProjectFacts,
@@ -673,6 +696,6 @@ def make_plan(
         rewritten=None
         if scan.rewritten is None
         else tuple(p for p in scan.rewritten if p == "." or not excluded(p, excludes)),
-        system_packages=config.system_packages,
+        system_packages=system_packages(config, facts),
         version=version or FALLBACK_VERSION,
     )

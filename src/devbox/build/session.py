@@ -251,6 +251,8 @@ def prepare(
         offline=opts.offline,
         sent_at=last.sent_at,
     )
+    if plan.native_note:  # the project builds native code and system-packages is not set
+        console.print(plan.native_note, highlight=False, markup=False, soft_wrap=True)
     # A file changed in place (or no record of the last transfer, or --rerun: test what is
     # on disk, whatever the engine holds): send the whole tree through a new path.
     fresh = plan.rewritten is None or bool(plan.rewritten) or opts.rerun

@@ -182,6 +182,8 @@ def load(
     sources: dict[str, Source] = dict.fromkeys(KEYS, Source.DEFAULT)
     _apply_pyproject(values, sources, table, where_file)
     _apply_env(values, sources, env)
+    if KEYS["system-packages"].env_var in env:  # set, even empty: no native-code packages
+        sources["system-packages"] = max(sources["system-packages"], Source.ENV)
     _apply_cli(values, sources, cli or {})
 
     values["ca-bundle"] = _resolve_ca_bundle(
