@@ -171,3 +171,30 @@ def test_without_apt_get_configured_packages_still_stop_the_install(
     image["apt"] = False
     with pytest.raises(SystemExit):
         install.system()
+
+
+def test_auto_mode_goes_on_when_apt_get_fails(
+    image: dict[str, object], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --offline with nothing in apt's cache mounts: unasked packages must not fail the install
+    headers(image)
+
+    def failing(cmd: list[str], **kw: object) -> None:
+        raise SystemExit(100)
+
+    monkeypatch.setattr(install, "run", failing)  # type: ignore[attr-defined]
+    install.system()
+    assert "native code: could not install gcc, libc6-dev" in capsys.readouterr().out
+
+
+def test_configured_packages_still_fail_when_apt_get_fails(
+    image: dict[str, object], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "system-packages.txt").write_text("gcc\n")
+
+    def failing(cmd: list[str], **kw: object) -> None:
+        raise SystemExit(100)
+
+    monkeypatch.setattr(install, "run", failing)  # type: ignore[attr-defined]
+    with pytest.raises(SystemExit):
+        install.system()

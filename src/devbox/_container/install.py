@@ -176,9 +176,16 @@ def system() -> None:
     with open(APT_KEEP, "w") as f:
         f.write('Binary::apt::APT::Keep-Downloaded-Packages "true";\n')
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    if not OFFLINE:  # --offline: the lists and packages in the cache mounts must do
-        run(["apt-get", "update", "-q"], env=env)
-    run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *names], env=env)
+    try:
+        if not OFFLINE:  # --offline: the lists and packages in the cache mounts must do
+            run(["apt-get", "update", "-q"], env=env)
+        run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *names], env=env)
+    except (SystemExit, Failed):  # run() exits, or raises Failed while the install log is open
+        if not auto:
+            raise
+        # Unasked packages that cannot be had (--offline with nothing cached): go on; the
+        # build then fails in the tool step, with the hint that fixes it.
+        say("native code: could not install %s %s" % (", ".join(names), NOT_SET))
 
 
 def installer_command(installer: str) -> "list[str]":
