@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +70,11 @@ def work_dir_of(env: Mapping[str, str], root: Path) -> Path:
     return cache_home(env) / "projects" / f"{name}-{project_key(root)}"
 
 
-def load_config(opts: Options, env: Mapping[str, str]) -> tuple[config_mod.Config, ProjectFacts]:
+def load_config(
+    opts: Options,
+    env: Mapping[str, str],
+    on_found: Callable[[config_mod.Found], object] | None = None,
+) -> tuple[config_mod.Config, ProjectFacts]:
     pyproject = read_pyproject(opts.project_dir)
     facts = inspect_project(opts.project_dir, pyproject)
     cfg = config_mod.load(
@@ -80,6 +84,7 @@ def load_config(opts: Options, env: Mapping[str, str]) -> tuple[config_mod.Confi
         cli=opts.cli,
         facts=facts,
         all_pythons=opts.all_pythons,
+        on_found=on_found,
     )
     return cfg, facts
 
@@ -230,10 +235,11 @@ def prepare(
     ``check_images``: find the versions whose base image cannot be had first (runs do; with
     every version missing, that is the error).
     """
-    cfg, facts = load_config(opts, env)
-    found = config_mod.found_test_dependencies(cfg.sources, env, facts)
-    if found is not None:  # the configuration names none: what the project declares
-        console.print(found.line, highlight=False, markup=False, soft_wrap=True)
+    # what the project declares, when the configuration names no test dependencies
+    found: list[config_mod.Found] = []
+    cfg, facts = load_config(opts, env, on_found=found.append)
+    for f in found:
+        console.print(f.line, highlight=False, markup=False, soft_wrap=True)
     docker, secrets = connect(cfg, env, console)
     missing = missing_images(cfg, docker, offline=opts.offline) if check_images else {}
     if missing and len(missing) == len(cfg.python):

@@ -50,6 +50,7 @@ __all__ = [
     "TABLE",
     "TOOL_KEYS",
     "Config",
+    "Found",
     "Key",
     "Source",
     "ToolOverride",
@@ -169,12 +170,14 @@ def load(
     cli: Mapping[str, object] | None = None,
     facts: ProjectFacts | None = None,
     all_pythons: bool = False,
+    on_found: Callable[[Found], object] | None = None,
 ) -> Config:
     """Resolve the configuration: defaults < pyproject < environment < command line.
 
     ``cli`` maps key names to values from command-line options (None means "not given").
     ``all_pythons`` (``--all-pythons``) runs every ``python-candidates`` version that
-    ``requires-python`` allows, whatever ``python`` says.
+    ``requires-python`` allows, whatever ``python`` says. ``on_found`` is told the test
+    dependencies found in the project's declarations when the configuration names none.
     """
     where_file = f"{path}"
     table = _devbox_table(pyproject, where_file)
@@ -196,6 +199,8 @@ def load(
     if found:  # their sources stay DEFAULT: the configuration named none
         for name in TEST_DEPENDENCY_KEYS:
             values[name] = getattr(found, name)
+        if on_found is not None:
+            on_found(found)
     if facts is not None:
         _check_against_project(values, sources, facts, where_file)
 
