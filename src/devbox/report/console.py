@@ -17,6 +17,7 @@ from rich.text import Text
 
 from devbox.build.contract import UV_VENV, VENV, WORKDIR
 from devbox.build.plan import ToolRun
+from devbox.results.findings import ESCAPES
 from devbox.results.model import RunResult, Status, TestCounts, ToolResult, seconds
 from devbox.results.progress import ToolProgress
 
@@ -164,7 +165,6 @@ def print_failures(console: Console, result: RunResult, project_root: Path, cwd:
 #: more than this is not printed whole: the tail, and where the full output is
 TAIL_LINES = 200
 MAX_PRINTED_BYTES = 256 * 1024
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
 def print_output(console: Console, tool: ToolResult, project_root: Path, cwd: Path) -> None:
@@ -182,7 +182,7 @@ def print_output(console: Console, tool: ToolResult, project_root: Path, cwd: Pa
         )
         output = tail
     # Escape sequences a tool printed would drive the terminal; show the text only.
-    console.print(Text(_ANSI.sub("", rewrite_paths(output, project_root, cwd)).rstrip("\n")))
+    console.print(Text(ESCAPES.sub("", rewrite_paths(output, project_root, cwd)).rstrip("\n")))
 
 
 def print_environment_error(console: Console, message: str, detail: str) -> None:

@@ -43,6 +43,9 @@ class Finding:
 #: A path at the start of a line: no leading blank, no colon inside.
 PATH = r"(?P<path>[^\s:][^:]*)"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: every terminal escape sequence (CSI with intermediates, OSC): what devbox strips from tool
+#: output before printing it (the console) or quoting it (hints)
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 #: One line format: the finding that line ``i`` reports (it may look at the lines before it).
 LineFormat = Callable[[list[str], int], Finding | None]

@@ -34,6 +34,7 @@ from devbox.config.testdeps import (
     setup_cfg_extras,
     tox_deps,
 )
+from devbox.results.findings import ESCAPES
 from devbox.results.model import RunResult, Status, ToolResult
 
 __all__ = [
@@ -86,7 +87,6 @@ MAX_LINE = 300
 _MISSING = re.compile(r"No module named '([A-Za-z_][\w.]{0,200})'")
 _UNRECOGNIZED = re.compile(r"error: unrecognized arguments: ([^\n]{1,2000})")
 _FIXTURE = re.compile(r"fixture '([A-Za-z_]\w{0,200})' not found")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 _SHORT_N = re.compile(r"^-n\d*$")
 
 
@@ -102,7 +102,7 @@ class Installed:
 
 def clean(text: str, limit: int = MAX_LINE) -> str:
     """Printable and bounded: escape sequences removed, other control characters as ``?``."""
-    text = _ANSI.sub("", text)
+    text = ESCAPES.sub("", text)
     text = "".join(c if c.isprintable() else "?" for c in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
