@@ -68,7 +68,7 @@ FIXTURE_CASES = {
             "Layout: src/",
             'requires-python ">=3.10" allows 3.10, 3.11, 3.12, 3.13',
             "No uv.lock",
-            '[project.optional-dependencies] "test": test/dev dependencies.',
+            "What `devbox test` installs when this table names none: [project.optional-dependencies] test.",
             "[tool.ruff] -> ruff; [tool.mypy] -> mypy",
             "a tests/ directory -> pytest",
         ],
@@ -85,7 +85,7 @@ FIXTURE_CASES = {
         "comments": [
             "Layout: flat",
             'requires-python ">=3.9,<3.12" allows 3.10, 3.11 of',
-            "tox.ini [testenv] deps: test dependencies declared nowhere else",
+            "installs when this table names none: tox.ini [testenv] deps pytest, six.",
             "setup.cfg [flake8] -> flake8",
             "a tests/ directory -> pytest",
         ],
@@ -103,7 +103,8 @@ FIXTURE_CASES = {
         "comments": [
             "Layout: flat",
             "uv.lock is present",
-            '[dependency-groups] "dev": test/dev dependencies (PEP 735), installed from uv.lock.',
+            "installs when this table names none: [dependency-groups] dev.",
+            "Installed from uv.lock.",
             "No linter configured here: ruff, devbox's default",
             "a tests/ directory -> pytest",
         ],
@@ -482,7 +483,7 @@ def test_python_is_the_newest_that_requires_python_allows(
     assert said in comments(text)
 
 
-def test_test_extras_and_groups_are_picked_by_name(tmp_path: Path) -> None:
+def test_init_proposes_what_a_run_without_the_table_installs(tmp_path: Path) -> None:
     root = make_project(
         tmp_path / "p",
         files={
@@ -505,52 +506,50 @@ def test_test_extras_and_groups_are_picked_by_name(tmp_path: Path) -> None:
             """,
         },
     )
+    unconfigured = load_config(root)
+    text = propose(root)
     init(root)
 
     cfg = load_config(root)
 
-    assert cfg.extras == ("Test", "testing", "dev")
-    assert cfg.groups == ("tests", "Dev")
-    said = comments((root / "pyproject.toml").read_text(encoding="utf-8"))
-    assert '[project.optional-dependencies] "Test", "testing", "dev"' in said
-    assert '[dependency-groups] "tests", "Dev"' in said
+    # one candidate, as the run picks it: a "tests" group before the extras, dev names last
+    assert cfg.groups == unconfigured.groups == ("tests",)
+    assert cfg.extras == unconfigured.extras == ()
+    said = comments(text)
+    assert "names none: [dependency-groups] tests." in said
+    assert (
+        "Not used: [project.optional-dependencies] Test, [project.optional-dependencies] "
+        "testing, [dependency-groups] Dev, [project.optional-dependencies] dev." in said
+    )
 
 
-def test_requirement_files_are_proposed_when_named_for_tests(tmp_path: Path) -> None:
+def test_a_requirement_file_named_for_tests_is_proposed(tmp_path: Path) -> None:
     names = [
         "requirements.txt",
         "requirements-test.txt",
         "requirements_dev.txt",
-        "requirements-ci.txt",
         "requirements-docs.txt",
-        "test-requirements.txt",
-        "requirements/tests.txt",
         "requirements/base.txt",
-        "constraints.txt",
     ]
     root = make_project(tmp_path / "p", files={name: "six\n" for name in names})
+    (root / "pyproject.toml").write_text('[project]\nname = "r"\nversion = "1"\n')
+    unconfigured = load_config(root)
     init(root)
 
     cfg = load_config(root)
 
-    assert cfg.requirements == (
-        "requirements-ci.txt",
-        "requirements-test.txt",
-        "requirements_dev.txt",
-        "test-requirements.txt",
-        "requirements/tests.txt",
-    )
+    assert cfg.requirements == unconfigured.requirements == ("requirements-test.txt",)
     said = comments((root / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "Not proposed: requirements-docs.txt, requirements.txt, requirements/base.txt" in said
+    assert "Not used: requirements_dev.txt." in said
 
 
-def test_runtime_requirements_alone_are_only_mentioned(tmp_path: Path) -> None:
+def test_no_test_dependencies_is_said(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", files={"requirements.txt": "six\n"})
 
     text = propose(root)
 
     assert "requirements" not in table(text)
-    assert "requirements.txt: not test/dev requirements by name" in comments(text)
+    assert "No test dependencies declared" in comments(text)
 
 
 TOX_INI = """\
@@ -567,6 +566,7 @@ TOX_INI = """\
         .
         {[base]deps}
         py311: tomli
+        py39: importlib-metadata
         hypothesis[numpy]>=6 ; python_version < "3.14"
         Coverage[toml]
     commands =
@@ -578,17 +578,19 @@ TOX_INI = """\
 """
 
 
-def test_tox_deps_become_packages_and_nothing_is_run(
+def test_tox_deps_are_what_init_proposes_and_nothing_is_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_project(
         tmp_path / "p",
         files={
             "tox.ini": TOX_INI,
+            "requirements-test.txt": "six\n",
             "pyproject.toml": """\
                 [project]
                 name = "toxed"
                 version = "1"
+                requires-python = ">=3.11,<3.12"
                 [project.optional-dependencies]
                 test = ["coverage>=7"]
                 docs = ["sphinx"]
@@ -603,19 +605,30 @@ def test_tox_deps_become_packages_and_nothing_is_run(
     monkeypatch.setattr(os, "system", forbidden)
     text = propose(root)
     monkeypatch.undo()
+    unconfigured = load_config(root)
     (root / "pyproject.toml").write_text(
         (root / "pyproject.toml").read_text(encoding="utf-8") + "\n" + text, encoding="utf-8"
     )
 
     cfg = load_config(root)
 
-    # coverage is already in the "test" extra: only what tox alone declares is added.
-    assert cfg.packages == ("pytest>=7", 'hypothesis[numpy]>=6 ; python_version < "3.14"')
-    assert cfg.extras == ("test", "docs")
+    # the py311 env of env_list: its factor-conditional line applies, py39's does not
+    assert (
+        cfg.packages
+        == unconfigured.packages
+        == (
+            "pytest>=7",
+            "tomli",
+            'hypothesis[numpy]>=6 ; python_version < "3.14"',
+            "Coverage[toml]",
+        )
+    )
+    assert cfg.extras == unconfigured.extras == ("docs",)
+    assert cfg.requirements == unconfigured.requirements == ("requirements-test.txt",)
     said = comments(text)
-    assert 'tox.ini [testenv] extras: "docs"' in said
-    assert "-r requirements-test.txt: add it to requirements" in said
-    assert "not carried over: py311: tomli, -e ., ., {[base]deps}" in said
+    assert "tox.ini [testenv] extras docs" in said
+    assert "Not used: [project.optional-dependencies] test." in said
+    assert "not carried over: py39: importlib-metadata, -e ., ., {[base]deps}" in said
 
 
 def test_a_broken_tox_ini_is_skipped_with_a_note(tmp_path: Path) -> None:

@@ -53,10 +53,10 @@ def test_a_setup_cfg_extra_read_as_data(tmp_path: Path) -> None:
     found = find_test_dependencies(facts)
     assert found.extras == ("testing",)
     assert "setup.cfg [options.extras_require] testing" in found.line
-    from devbox.config.testdeps import setup_cfg_extra
+    from devbox.config.testdeps import outside_extra
 
-    assert setup_cfg_extra(facts, "Testing") == ("six", "toml>=0.10")
-    assert setup_cfg_extra(facts, "old") is None
+    assert outside_extra(facts, "Testing") == ("six", "toml>=0.10")
+    assert outside_extra(facts, "old") is None
 
 
 def test_setup_cfg_extras_do_not_count_beside_static_ones_in_pyproject(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from devbox import tools
 from devbox.build.contract import INSTALL_DIR, NATIVE_AUTO
 from devbox.config import Config, Source
 from devbox.config.project import ProjectFacts, normalize_name, sdist_version
-from devbox.config.testdeps import setup_cfg_extra
+from devbox.config.testdeps import outside_extra
 from devbox.errors import ConfigError
 
 Command = Literal["lint", "test", "check"]
@@ -600,7 +600,7 @@ def _requirements(
                 # would add, installed here with the other dependencies.
                 reqs = facts.extra(extra)
                 requirements += _expand(
-                    reqs if reqs is not None else setup_cfg_extra(facts, extra) or (), facts, seen
+                    reqs if reqs is not None else outside_extra(facts, extra) or (), facts, seen
                 )
         for group in config.groups:
             requirements += _expand(_group(group, facts), facts, seen)

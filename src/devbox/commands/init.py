@@ -26,19 +26,12 @@ from devbox.config.project import (
     ProjectFacts,
     detect_import_root,
     inspect_project,
-    normalize_name,
     read_pyproject,
     tomllib,
 )
 from devbox.config.testdeps import TEST_NAMES as TEST_NAMES
-from devbox.config.testdeps import ToxDeps as _ToxDeps
-from devbox.config.testdeps import group_requirements as _group_requirements
-from devbox.config.testdeps import is_test_name as _is_test_name
+from devbox.config.testdeps import find_test_dependencies, read_tox, tox_deps
 from devbox.config.testdeps import read_ini as _read_ini
-from devbox.config.testdeps import req_name as _req_name
-from devbox.config.testdeps import requirement_files as _requirement_files
-from devbox.config.testdeps import tox_deps as _tox_deps
-from devbox.config.testdeps import valid as _valid
 from devbox.edit.pyproject import insert_table
 from devbox.errors import ConfigError
 from devbox.fsutil import atomic_write
@@ -169,90 +162,39 @@ def _installer(p: _Proposal, locked: bool) -> None:
         )
 
 
-def _extras(p: _Proposal, facts: ProjectFacts, tox: _ToxDeps) -> list[str]:
-    """Test/dev extras, by name or from tox.ini: proposed, and returned."""
-    extras = [e for e in facts.optional_dependencies if _is_test_name(e) and _valid("extras", [e])]
-    from_tox = [
-        e
-        for e in tox.extras
-        if facts.extra(e) is not None
-        and _valid("extras", [e])
-        and normalize_name(e) not in {normalize_name(x) for x in extras}
-    ]
-    if extras or from_tox:
-        why = []
-        if extras:
-            why.append(f"[project.optional-dependencies] {_quoted(extras)}: test/dev dependencies.")
-        if from_tox:
-            why.append(f"tox.ini [testenv] extras: {_quoted(from_tox)}.")
-        p.set("extras", extras + from_tox, *why)
-    return extras + from_tox
-
-
-def _groups(p: _Proposal, facts: ProjectFacts, locked: bool) -> list[str]:
-    """Test/dev dependency groups: proposed, and returned."""
-    groups = [g for g in facts.dependency_groups if _is_test_name(g) and _valid("groups", [g])]
-    if groups:
-        via = ", installed from uv.lock" if locked else ""
-        p.set(
-            "groups",
-            groups,
-            f"[dependency-groups] {_quoted(groups)}: test/dev dependencies (PEP 735){via}.",
-        )
-    return groups
-
-
-def _requirements(p: _Proposal, root: Path, notes: list[str]) -> list[str]:
-    """Requirement files named for tests: proposed, and returned; the others are noted."""
-    chosen, others = _requirement_files(root)
-    if chosen:
-        p.set(
-            "requirements",
-            chosen,
-            f"{', '.join(_safe(c) for c in chosen)}: named like test/dev requirements.",
-            f"Not proposed: {', '.join(_safe(o) for o in others)} (not test/dev by name)."
-            if others
-            else "",
-        )
-    elif others:
-        notes.append(
-            f"{', '.join(_safe(o) for o in others)}: not test/dev requirements by name, so "
-            'not proposed; add them as requirements = ["..."] if the tests need them.'
-        )
-    return chosen
-
-
-def _covered(facts: ProjectFacts, extras: list[str], groups: list[str]) -> set[str]:
-    """The names of the requirements the proposed extras and groups install."""
-    covered: set[str] = set()
-    for e in extras:
-        covered |= {n for n in map(_req_name, facts.extra(e) or ()) if n}
-    for g in groups:
-        covered |= {n for n in map(_req_name, _group_requirements(facts, g)) if n}
-    return covered
-
-
-def _tox_packages(
-    p: _Proposal, tox: _ToxDeps, covered: set[str], chosen: list[str], notes: list[str]
+def _test_dependencies(
+    p: _Proposal,
+    facts: ProjectFacts,
+    tox: configparser.ConfigParser | None,
+    python: str,
+    locked: bool,
+    notes: list[str],
 ) -> None:
-    """tox.ini's deps not installed otherwise: proposed; what cannot be carried over: noted."""
-    packages = [d for d in tox.packages if _req_name(d) not in covered]
-    if packages:
-        p.set(
-            "packages",
-            packages,
-            "tox.ini [testenv] deps: test dependencies declared nowhere else "
-            "(read as text; nothing from tox is run).",
-        )
-    tox_files = [f for f in tox.files if f not in chosen]
-    if tox_files:
+    """Exactly what a run without this table installs (devbox.config.testdeps), each key
+    with where it was found."""
+    found = find_test_dependencies(facts, tox, python)
+    if not found:
         notes.append(
-            f"tox.ini [testenv] deps also name -r {', '.join(_safe(f) for f in tox_files)}: "
-            "add it to requirements if the tests need it."
+            "No test dependencies declared (no test/dev extra, dependency group, requirement "
+            "file, tox or nox test environment): none proposed. Add extras, groups, "
+            "requirements or packages if the tests need more than pytest."
         )
-    if tox.conditional or tox.skipped:
-        left = [_safe(s) for s in (*tox.conditional, *tox.skipped)]
-        notes.append(f"tox.ini [testenv] deps not carried over: {', '.join(left)}.")
+        return
+    env = tox_deps(tox, python) if found.from_tox else None
+    why = [
+        f"What `devbox test` installs when this table names none: "
+        f"{', '.join(_safe(c) for c in found.chosen)}.",
+        f"Not used: {', '.join(_safe(c) for c in found.passed_over)}." if found.passed_over else "",
+        "Installed from uv.lock." if locked and found.groups else "",
+    ]
+    for key in ("groups", "extras", "requirements", "packages"):
+        value = list(getattr(found, key))
+        if value:
+            p.set(key, value, *why)
+            why = []
+    if env is not None and (env.conditional or env.skipped):
+        left = [_safe(s) for s in (*env.conditional, *env.skipped)]
+        notes.append(f"{env.where} deps not carried over: {', '.join(left)}.")
 
 
 def _lint_and_test(p: _Proposal, found: _Found) -> list[str]:
@@ -314,11 +256,10 @@ def _propose(project_dir: Path) -> _Proposal:
     _python(p, facts)
     locked = (root / "uv.lock").is_file()
     _installer(p, locked)
-    tox = _tox_deps(found.tox)
-    extras = _extras(p, facts, tox)
-    groups = _groups(p, facts, locked)
-    chosen = _requirements(p, root, notes)
-    _tox_packages(p, tox, _covered(facts, extras, groups), chosen, notes)
+    tox = found.tox if found.tox is not None else read_tox(root, pyproject, notes)
+    python = p.keys["python"][0]
+    assert isinstance(python, str)
+    _test_dependencies(p, facts, tox, python, locked, notes)
     lint = _lint_and_test(p, found)
     _system_packages(p, facts)
     _tool_tables(p, pyproject, lint)

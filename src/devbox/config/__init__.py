@@ -36,7 +36,7 @@ from devbox.config.project import (
     python_allowed,
     tomllib,
 )
-from devbox.config.testdeps import Found, find_test_dependencies, setup_cfg_extras
+from devbox.config.testdeps import Found, find_test_dependencies, outside_extras
 from devbox.errors import ConfigError
 
 # Other modules import these from devbox.config; they live in devbox.config.keys.
@@ -195,7 +195,9 @@ def load(
     _resolve_indexes(values, sources, env, where_file)
     _resolve_python(values, sources, facts, all_pythons)
     _check_tool_names(values, sources, where_file)
-    found = found_test_dependencies(sources, env, facts)
+    found = found_test_dependencies(
+        sources, env, facts, values["python"][0] if values["python"] else None
+    )
     if found:  # their sources stay DEFAULT: the configuration named none
         for name in TEST_DEPENDENCY_KEYS:
             values[name] = getattr(found, name)
@@ -214,7 +216,10 @@ TEST_DEPENDENCY_KEYS = ("extras", "groups", "requirements", "packages")
 
 
 def found_test_dependencies(
-    sources: Mapping[str, Source], env: Mapping[str, str], facts: ProjectFacts | None
+    sources: Mapping[str, Source],
+    env: Mapping[str, str],
+    facts: ProjectFacts | None,
+    python: str | None = None,
 ) -> Found | None:
     """What :func:`load` installs because the configuration names no test dependencies (its
     ``sources`` and ``env``), found in the project's declarations; None when it names some,
@@ -224,7 +229,7 @@ def found_test_dependencies(
     for name in TEST_DEPENDENCY_KEYS:
         if sources.get(name, Source.DEFAULT) is not Source.DEFAULT or KEYS[name].env_var in env:
             return None
-    found = find_test_dependencies(facts)
+    found = find_test_dependencies(facts, python=python)
     return found or None
 
 
@@ -426,7 +431,7 @@ def _check_against_project(
     values: Mapping[str, Any], sources: Mapping[str, Source], facts: ProjectFacts, where_file: str
 ) -> None:
     """Names that must exist in the project: extras, groups, requirement files."""
-    from_setup_cfg = setup_cfg_extras(facts) if values["extras"] else {}
+    from_setup_cfg = outside_extras(facts) if values["extras"] else {}
     declared = [*facts.optional_dependencies, *from_setup_cfg]
     for extra in values["extras"]:
         if facts.extra(extra) is None and normalize_name(extra) not in map(
@@ -436,7 +441,8 @@ def _check_against_project(
             raise ConfigError(
                 f"{_where(sources['extras'], KEYS['extras'], where_file)}: extra {extra!r} is not in "
                 f"[project.optional-dependencies] of {facts.root / PYPROJECT} (nor in setup.cfg "
-                f"[options.extras_require], where setuptools reads it){_suggest(extra, declared)}. "
+                f"[options.extras_require] or setup.py extras_require, where setuptools reads "
+                f"it){_suggest(extra, declared)}. "
                 f"Defined extras: {have}."
             )
     for group in values["groups"]:

@@ -3,14 +3,21 @@
 One home for what ``devbox init`` proposes and what a run without configured test
 dependencies installs: :func:`find_test_dependencies` reads PEP 735 groups and
 ``[project.optional-dependencies]`` with the conventional names (:data:`TEST_NAMES`),
-``setup.cfg [options.extras_require]``, requirement files named for tests, and what
-``tox.ini``'s ``[testenv]`` declares. Nothing of the project is executed (not setup.py, not tox).
+``setup.cfg [options.extras_require]`` and setup.py's ``extras_require`` / ``tests_require``
+(literals, :mod:`devbox.config.pysource`), requirement files named for tests, what tox's test
+environment declares (``tox.ini`` or ``[tool.tox] legacy_tox_ini``: ``[testenv]`` or the env
+of ``env_list`` for the Python that runs, its factor-conditional deps applied) and what a
+noxfile's test session installs. Nothing of the project is executed (not setup.py, not tox,
+not nox).
 
 Choice, so that the install is what a contributor would make and never a mix that cannot be
-satisfied: when ``tox.ini [testenv]`` declares test dependencies (deps, ``-r`` files, extras,
-dependency_groups), exactly those; otherwise the one best candidate by name (test, tests,
-testing before dev, devel, develop, development) and kind (dependency group, extra in
-pyproject.toml, extra in setup.cfg, requirement file). What was passed over is said.
+satisfied: when tox's test environment declares test dependencies (deps, ``-r`` files,
+extras, dependency_groups), exactly those; else the noxfile's test session's; otherwise the
+one best candidate by name (test, tests, testing before dev, devel, develop, development)
+and kind (dependency group, extra in pyproject.toml, extra in setup.cfg or setup.py,
+requirement file, setup.py tests_require). What was passed over is said. Then the pytest
+plugins the pytest configuration needs (:mod:`devbox.config.pytestcfg`) that the choice does
+not name are added, each with the option that needs it.
 """
 
 from __future__ import annotations
@@ -18,26 +25,38 @@ from __future__ import annotations
 import configparser
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from devbox.config.keys import KEYS
 from devbox.config.project import ProjectFacts, normalize_name, requirement_problem
+from devbox.config.pysource import nox_test_session, read_setup_py
+from devbox.config.pytestcfg import needed_plugins, read_pytest_config
 from devbox.errors import ConfigError
 
 __all__ = [
     "TEST_NAMES",
+    "EnvDeps",
     "Found",
-    "ToxDeps",
+    "expand_braces",
     "find_test_dependencies",
     "group_requirements",
+    "installed_names",
     "is_test_name",
+    "nox_deps",
+    "outside_extra",
+    "outside_extras",
     "read_ini",
+    "read_tox",
     "req_name",
     "requirement_files",
-    "setup_cfg_extra",
     "setup_cfg_extras",
+    "setup_py_extras",
     "tox_deps",
+    "tox_env",
+    "where_extra",
 ]
 
 #: Names of extras, dependency groups and requirement files that hold test/dev dependencies.
@@ -112,22 +131,31 @@ def _file_rank(rel: str) -> int:
     return 0 if any(w.startswith("test") for w in _file_words(Path(rel))) else 1
 
 
-_TOX_FACTOR = re.compile(r"^[\w.,!-]+:(?!//)")
 _INLINE_COMMENT = re.compile(r"\s+#.*$")
-_SELF_EXTRAS = re.compile(r"^\.\[([^\]]+)\]$")
+_SELF_EXTRAS = re.compile(r"^(?:-e\s*)?\.\[([^\]]+)\]$")
+#: ``py311,py312: dep`` / ``!pypy-cov: dep`` (not ``https://``)
+_TOX_CONDITION = re.compile(r"^([\w.,!{}-]+):(?!//)\s*(.*)$")
+#: ``{[testenv]deps}``: another section's value, as tox substitutes it
+_TOX_REFERENCE = re.compile(r"\{\[([^\]]+)\]([\w-]+)\}")
+#: env names that say "the tests" (after the one for the Python that runs)
+TOX_TEST_ENVS = ("py", "py3", "test", "tests", "pytest", "unit")
 
 
 @dataclass
-class ToxDeps:
+class EnvDeps:
+    """What one test environment declares: tox.ini's (``[testenv]`` or the env the tests run
+    in) or a noxfile's test session. ``where`` names it ("tox.ini [testenv]")."""
+
+    where: str = ""
     #: plain requirement strings
     packages: list[str] = field(default_factory=list)
     #: files named with ``-r``
     files: list[str] = field(default_factory=list)
-    #: factor-conditional lines (``py311: tomli``)
+    #: factor-conditional lines that do not apply to this environment (``py38: tomli``)
     conditional: list[str] = field(default_factory=list)
     #: options, paths, ``{...}`` substitutions, anything devbox would not accept
     skipped: list[str] = field(default_factory=list)
-    #: ``[testenv] extras``
+    #: extras of the project (``[testenv] extras``)
     extras: list[str] = field(default_factory=list)
     #: ``[testenv] dependency_groups``
     groups: list[str] = field(default_factory=list)
@@ -139,30 +167,110 @@ class ToxDeps:
         return bool(self.packages or self.files or self.extras or self.groups or self.self_extras)
 
 
-def _tox_list(tox: configparser.ConfigParser, key: str) -> list[str]:
-    out = []
-    for raw in tox.get("testenv", key, fallback="").replace(",", "\n").splitlines():
-        item = _INLINE_COMMENT.sub("", raw).strip()
-        if item and not item.startswith("#") and "{" not in item:
-            out.append(item)
+def expand_braces(text: str) -> list[str]:
+    """tox's generative names: ``py{310,311}-cov`` → py310-cov, py311-cov."""
+    m = re.search(r"\{([^{}]*)\}", text)
+    if m is None:
+        return [text]
+    out: list[str] = []
+    for alt in m.group(1).split(","):
+        out += expand_braces(text[: m.start()] + alt.strip() + text[m.end() :])
     return out
 
 
-def tox_deps(tox: configparser.ConfigParser | None) -> ToxDeps:
-    """``[testenv]`` deps, extras and dependency_groups read as text; nothing of tox is run."""
-    result = ToxDeps()
-    if tox is None or not tox.has_section("testenv"):
-        return result
-    result.extras = _tox_list(tox, "extras")
-    result.groups = _tox_list(tox, "dependency_groups")
-    for raw in tox.get("testenv", "deps", fallback="").splitlines():
+def _applies(condition: str, factors: set[str]) -> bool:
+    """A tox factor condition: ``a,b`` either, ``a-b`` both, ``!a`` not."""
+    for alternative in expand_braces(condition):
+        for option in alternative.split(","):
+            parts = [f for f in option.strip().split("-") if f]
+            if parts and all(
+                (f[1:] not in factors) if f.startswith("!") else (f in factors) for f in parts
+            ):
+                return True
+    return False
+
+
+def _tox_value(tox: configparser.ConfigParser, section: str, key: str, depth: int = 0) -> str:
+    """A key of an env section as tox reads it: the env's own, else [testenv]'s, with
+    ``{[section]key}`` references replaced (three levels at most)."""
+    if tox.has_option(section, key):
+        text = tox.get(section, key)
+    elif section != "testenv" and tox.has_option("testenv", key):
+        text = tox.get("testenv", key)
+    else:
+        return ""
+    if depth < 3:
+        text = _TOX_REFERENCE.sub(
+            lambda m: (
+                _tox_value(tox, m.group(1), m.group(2), depth + 1)
+                if tox.has_section(m.group(1))
+                else m.group(0)
+            ),
+            text,
+        )
+    return text
+
+
+def _lines(text: str, factors: set[str], conditional: list[str]) -> list[str]:
+    out = []
+    for raw in text.splitlines():
         line = _INLINE_COMMENT.sub("", raw).strip()
         if not line or line.startswith("#"):
             continue
+        m = _TOX_CONDITION.match(line)
+        if m:
+            if _applies(m.group(1), factors):
+                line = m.group(2).strip()
+            else:
+                conditional.append(line)
+                continue
+        if line:
+            out.append(line)
+    return out
+
+
+def tox_env(tox: configparser.ConfigParser, python: str | None) -> tuple[str, str]:
+    """(section, env name) of the environment tox runs the tests in with ``python``: the first
+    env of ``env_list`` for that Python (``py311``, ``py311-cov``), else ``[testenv:NAME]`` for a
+    test name, else ``[testenv]`` as the env ``pyXY``."""
+    py = f"py{python.replace('.', '')}" if python else "py"
+    listed = []
+    for key in ("env_list", "envlist"):
+        if tox.has_option("tox", key):
+            for raw in re.split(r"[\n,](?![^{]*\})", tox.get("tox", key)):
+                listed += expand_braces(_INLINE_COMMENT.sub("", raw).strip())
+    for name in listed:
+        if py in name.split("-"):
+            return (f"testenv:{name}" if tox.has_section(f"testenv:{name}") else "testenv"), name
+    for name in (py, *TOX_TEST_ENVS):
+        if tox.has_section(f"testenv:{name}"):
+            return f"testenv:{name}", name
+    return "testenv", py
+
+
+def tox_deps(tox: configparser.ConfigParser | None, python: str | None = None) -> EnvDeps:
+    """What tox installs in the test environment (:func:`tox_env`), read as text: deps (their
+    factor-conditional lines for this environment's factors), extras, dependency_groups.
+    Nothing of tox is run."""
+    if tox is None:
+        return EnvDeps()
+    section, name = tox_env(tox, python)
+    if not tox.has_section(section):
+        return EnvDeps()
+    result = EnvDeps(where=f"tox.ini [{section}]")
+    factors = set(name.split("-"))
+    for key, into in (("extras", result.extras), ("dependency_groups", result.groups)):
+        for item in _lines(_tox_value(tox, section, key).replace(",", "\n"), factors, []):
+            if "{" not in item:
+                into.append(item)
+    for line in _lines(_tox_value(tox, section, "deps"), factors, result.conditional):
         if line.startswith(("-r", "--requirement")):
             result.files.append(re.sub(r"^(-r|--requirement)[=\s]*", "", line))
-        elif _TOX_FACTOR.match(line):
-            result.conditional.append(line)
+            continue
+        m = _SELF_EXTRAS.match(line)
+        if m:
+            result.skipped.append(line)
+            result.self_extras += [e.strip() for e in m.group(1).split(",") if e.strip()]
         elif (
             line.startswith(("-", ".", "/"))
             or "{" in line
@@ -170,11 +278,51 @@ def tox_deps(tox: configparser.ConfigParser | None) -> ToxDeps:
             or not valid("packages", [line])
         ):
             result.skipped.append(line)
-            m = _SELF_EXTRAS.match(line)
-            if m:
-                result.self_extras += [e.strip() for e in m.group(1).split(",") if e.strip()]
         else:
             result.packages.append(line)
+    return result
+
+
+def read_tox(
+    root: Path, pyproject: Mapping[str, Any], notes: list[str]
+) -> configparser.ConfigParser | None:
+    """tox's configuration as INI: tox.ini, else pyproject.toml's ``[tool.tox] legacy_tox_ini``."""
+    tox = read_ini(root / "tox.ini", notes)
+    if tox is not None:
+        return tox
+    table = (
+        pyproject.get("tool", {}).get("tox") if isinstance(pyproject.get("tool"), dict) else None
+    )
+    legacy = table.get("legacy_tox_ini") if isinstance(table, dict) else None
+    if not isinstance(legacy, str):
+        return None
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(legacy, source="pyproject.toml [tool.tox] legacy_tox_ini")
+    except configparser.Error:
+        notes.append("pyproject.toml [tool.tox] legacy_tox_ini could not be read: it was not used.")
+        return None
+    return parser
+
+
+def nox_deps(root: Path, notes: list[str] | None = None) -> EnvDeps:
+    """What the noxfile's test session installs (:func:`devbox.config.pysource.nox_test_session`)."""
+    session = nox_test_session(root, notes)
+    if session is None:
+        return EnvDeps()
+    result = EnvDeps(
+        where=f"noxfile.py session {session.name!r}",
+        files=list(session.files),
+        groups=list(session.groups),
+        self_extras=list(session.self_extras),
+        skipped=list(session.skipped),
+    )
+    for req in session.packages:
+        (
+            result.packages
+            if valid("packages", [req]) and requirement_problem(req) is None
+            else result.skipped
+        ).append(req)
     return result
 
 
@@ -227,20 +375,49 @@ def setup_cfg_extras(facts: ProjectFacts) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def setup_cfg_extra(facts: ProjectFacts, name: str) -> tuple[str, ...] | None:
-    """One extra of setup.cfg (PEP 685 names), or None when it declares no such extra.
+def setup_py_extras(facts: ProjectFacts) -> dict[str, tuple[str, ...]]:
+    """setup.py's ``extras_require``, read as literals (:mod:`devbox.config.pysource`), when
+    setuptools would use it (as for setup.cfg)."""
+    if not _setup_cfg_counts(facts):
+        return {}
+    return dict(read_setup_py(facts.root).extras)
+
+
+def outside_extras(facts: ProjectFacts) -> dict[str, tuple[str, ...]]:
+    """The extras declared outside pyproject.toml, as setuptools merges them: setup.cfg's,
+    then setup.py's (a keyword of ``setup()`` wins over setup.cfg)."""
+    out = dict(setup_cfg_extras(facts))
+    for key, reqs in setup_py_extras(facts).items():
+        for old in [k for k in out if normalize_name(k) == normalize_name(key)]:
+            del out[old]
+        out[key] = reqs
+    return out
+
+
+def where_extra(facts: ProjectFacts, name: str) -> str:
+    wanted = normalize_name(name)
+    if any(normalize_name(k) == wanted for k in setup_py_extras(facts)):
+        return "setup.py extras_require"
+    return "setup.cfg [options.extras_require]"
+
+
+def outside_extra(facts: ProjectFacts, name: str) -> tuple[str, ...] | None:
+    """One extra declared outside pyproject.toml (setup.cfg or setup.py; PEP 685 names), or
+    None when neither declares it.
 
     A requirement that is not PEP 508 (or not one line of a requirements file) is a
     :class:`ConfigError`, as in pyproject.toml."""
     wanted = normalize_name(name)
-    for key, reqs in setup_cfg_extras(facts).items():
+    for key, reqs in outside_extras(facts).items():
         if normalize_name(key) != wanted:
             continue
         for line in reqs:
             problem = requirement_problem(line)
             if problem is not None:
+                where = where_extra(facts, key)
+                file = "setup.py" if where.startswith("setup.py") else "setup.cfg"
                 raise ConfigError(
-                    f"{facts.root / 'setup.cfg'}: [options.extras_require] {key}: {line!r} is "
+                    f"{facts.root / file}: {where.partition(' ')[2]} {key}: {line!r} is "
                     f"not a PEP 508 requirement ({problem}). Write one requirement per line; "
                     "installer options (-e, -r, --index-url) do not belong in an extra."
                 )
@@ -263,18 +440,22 @@ class Found:
     chosen: tuple[str, ...] = ()
     #: candidates found but not used (another was chosen)
     passed_over: tuple[str, ...] = ()
-    #: the choice follows tox.ini's [testenv]
-    from_tox: bool = False
+    #: the test environment the choice follows ("tox.ini [testenv]"), if any
+    from_env: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.chosen)
 
     @property
+    def from_tox(self) -> bool:
+        return self.from_env.startswith("tox.ini")
+
+    @property
     def line(self) -> str:
         """The one line a run prints."""
         why = "found"
-        if self.from_tox:
-            why += "; what tox.ini [testenv] installs"
+        if self.from_env:
+            why += f"; what {self.from_env} installs"
         if self.passed_over:
             why += f"; not used: {', '.join(self.passed_over)}"
         return f"devbox: test dependencies: {', '.join(self.chosen)} ({why})"
@@ -287,43 +468,116 @@ def _inside(root: Path, rel: str) -> bool:
         return False
 
 
-def _from_tox(facts: ProjectFacts, tox: ToxDeps, cfg_extras: dict[str, tuple[str, ...]]) -> Found:
+def _from_env(
+    facts: ProjectFacts, env: EnvDeps, extras_outside: dict[str, tuple[str, ...]]
+) -> Found:
     root = facts.root
-    cfg_names = {normalize_name(k) for k in cfg_extras}
+    outside = {normalize_name(k) for k in extras_outside}
     extras: list[str] = []
-    for extra in (*tox.extras, *tox.self_extras):
-        known = facts.extra(extra) is not None or normalize_name(extra) in cfg_names
+    for extra in (*env.extras, *env.self_extras):
+        known = facts.extra(extra) is not None or normalize_name(extra) in outside
         if known and valid("extras", [extra]) and extra not in extras:
             extras.append(extra)
-    groups = [g for g in tox.groups if facts.has_group(g) and valid("groups", [g])]
+    groups = [g for g in env.groups if facts.has_group(g) and valid("groups", [g])]
     files = []
-    for raw in tox.files:
+    for raw in env.files:
         rel = re.sub(r"^\{toxinidir\}/", "", raw)
         if valid("requirements", [rel]) and _inside(root, rel) and rel not in files:
             files.append(rel)
-    packages = [p for p in tox.packages if requirement_problem(p) is None]
+    packages = [p for p in env.packages if requirement_problem(p) is None]
+    installs = "installs" if env.where.startswith("noxfile") else "deps"
     chosen = (
-        [f"tox.ini [testenv] dependency_groups {g}" for g in groups]
-        + [f"tox.ini [testenv] extras {e}" for e in extras]
-        + [f"tox.ini [testenv] deps -r {f}" for f in files]
-        + ([f"tox.ini [testenv] deps {', '.join(packages)}"] if packages else [])
+        [f"{env.where} dependency_groups {g}" for g in groups]
+        + [f"{env.where} extras {e}" for e in extras]
+        + [f"{env.where} {installs} -r {f}" for f in files]
+        + ([f"{env.where} {installs} {', '.join(packages)}"] if packages else [])
     )
     return Found(
-        tuple(extras), tuple(groups), tuple(files), tuple(packages), tuple(chosen), from_tox=True
+        tuple(extras),
+        tuple(groups),
+        tuple(files),
+        tuple(packages),
+        tuple(chosen),
+        from_env=env.where,
+    )
+
+
+def _file_names(root: Path, rel: str, depth: int = 0) -> set[str]:
+    """The distributions a requirement file names (with the files it includes, inside root)."""
+    names: set[str] = set()
+    try:
+        text = (root / rel).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return names
+    for raw in text.splitlines():
+        line = _INLINE_COMMENT.sub("", raw).strip()
+        if line.startswith(("-r", "--requirement")) and depth < 5:
+            inc = re.sub(r"^(-r|--requirement)[=\s]*", "", line)
+            inc = (Path(rel).parent / inc).as_posix()
+            if _inside(root, inc):
+                names |= _file_names(root, inc, depth + 1)
+        elif line and not line.startswith(("-", "#")):
+            name = req_name(line)
+            if name:
+                names.add(name)
+    return names
+
+
+def installed_names(facts: ProjectFacts, found: Found) -> set[str]:
+    """The distributions installing ``found`` (and the project's dependencies) brings, by the
+    names its declarations give (not what they pull in)."""
+    reqs: list[str] = [*facts.dependencies, *found.packages]
+    for extra in found.extras:
+        reqs += facts.extra(extra) or outside_extras(facts).get(extra, ())
+    for group in found.groups:
+        reqs += group_requirements(facts, group)
+    names = {n for n in map(req_name, reqs) if n}
+    for rel in found.requirements:
+        names |= _file_names(facts.root, rel)
+    return names
+
+
+def _with_plugins(facts: ProjectFacts, found: Found) -> Found:
+    """``found`` plus the pytest plugins the pytest configuration needs that it lacks."""
+    have = installed_names(facts, found)
+    added: list[str] = []
+    said: list[str] = []
+    where = ""
+    config = read_pytest_config(facts.root, facts.pyproject)
+    if config is not None:
+        where = config.where.split(" ")[0]
+    for need in needed_plugins(facts.root, facts.pyproject):
+        if need.name not in have and valid("packages", [need.requirement]):
+            added.append(need.requirement)
+            said.append(f"{need.requirement} ({where} {need.why})")
+    if not added:
+        return found
+    return dataclasses.replace(
+        found, packages=(*found.packages, *added), chosen=(*found.chosen, *said)
     )
 
 
 def find_test_dependencies(
-    facts: ProjectFacts, tox: configparser.ConfigParser | None = None
+    facts: ProjectFacts,
+    tox: configparser.ConfigParser | None = None,
+    python: str | None = None,
 ) -> Found:
     """What a contributor would install to run the project's tests (see the module's text).
 
-    ``tox``: tox.ini already parsed (read from the project when None). Empty (falsy) when
-    nothing is declared."""
+    ``tox``: tox's configuration already parsed (read from the project when None);
+    ``python``: the version the tests run with (tox's factor-conditional deps). Empty (falsy)
+    when nothing is declared."""
+    return _with_plugins(facts, _declared(facts, tox, python))
+
+
+def _declared(
+    facts: ProjectFacts, tox: configparser.ConfigParser | None, python: str | None
+) -> Found:
     root = facts.root
     if tox is None:
-        tox = read_ini(root / "tox.ini", [])
-    cfg_extras = setup_cfg_extras(facts)
+        tox = read_tox(root, facts.pyproject, [])
+    py_setup = read_setup_py(root) if _setup_cfg_counts(facts) else None
+    extras_outside = outside_extras(facts)
     # (name rank, kind rank, where, what) for every conventional candidate
     candidates: list[tuple[int, int, str, Found]] = []
     for g in facts.dependency_groups:
@@ -334,17 +588,23 @@ def find_test_dependencies(
         if is_test_name(e) and valid("extras", [e]):
             where = f"[project.optional-dependencies] {e}"
             candidates.append((_name_rank(e), 1, where, Found(extras=(e,), chosen=(where,))))
-    for e in cfg_extras:
+    for e in extras_outside:
         if is_test_name(e) and valid("extras", [e]) and facts.extra(e) is None:
-            where = f"setup.cfg [options.extras_require] {e}"
+            where = f"{where_extra(facts, e)} {e}"
             candidates.append((_name_rank(e), 2, where, Found(extras=(e,), chosen=(where,))))
     for rel in requirement_files(root)[0]:
         if _inside(root, rel):
             candidates.append((_file_rank(rel), 3, rel, Found(requirements=(rel,), chosen=(rel,))))
+    if py_setup is not None and py_setup.tests_require:
+        tests = tuple(r for r in py_setup.tests_require if requirement_problem(r) is None)
+        if tests and valid("packages", list(tests)):
+            where = "setup.py tests_require"
+            candidates.append((0, 4, where, Found(packages=tests, chosen=(where,))))
     candidates.sort(key=lambda c: (c[0], c[1]))
-    declared = tox_deps(tox)
-    if declared.declared:
-        found = _from_tox(facts, declared, cfg_extras)
+    for env in (tox_deps(tox, python), nox_deps(root)):
+        if not env.declared:
+            continue
+        found = _from_env(facts, env, extras_outside)
         if found:
             names = set(found.extras) | set(found.groups) | set(found.requirements)
             passed = [
@@ -360,6 +620,7 @@ def find_test_dependencies(
         best.extras,
         best.groups,
         best.requirements,
+        best.packages,
         chosen=best.chosen,
         passed_over=tuple(where for _, _, where, _ in candidates[1:]),
     )

@@ -26,13 +26,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from devbox.config.project import ProjectFacts, normalize_name
+from devbox.config.pytestcfg import PLUGIN_OPTIONS, plugin_for_option
 from devbox.config.testdeps import (
     group_requirements,
-    read_ini,
+    nox_deps,
+    outside_extras,
+    read_tox,
     req_name,
     requirement_files,
-    setup_cfg_extras,
     tox_deps,
+    where_extra,
 )
 from devbox.results.findings import ESCAPES
 from devbox.results.model import RunResult, Status, ToolResult
@@ -56,19 +59,6 @@ IMPORT_NAMES = {
     "sklearn": "scikit-learn",
 }
 
-#: pytest option (a name, or a prefix ending in ``-``) → the plugin that adds it
-PLUGIN_OPTIONS = {
-    "--cov": "pytest-cov",
-    "--cov-": "pytest-cov",
-    "--no-cov": "pytest-cov",
-    "--timeout": "pytest-timeout",
-    "-n": "pytest-xdist",
-    "--numprocesses": "pytest-xdist",
-    "--dist": "pytest-xdist",
-    "--asyncio-mode": "pytest-asyncio",
-    "--benchmark-": "pytest-benchmark",
-}
-
 #: fixture → the plugin that provides it
 PLUGIN_FIXTURES = {
     "mocker": "pytest-mock",
@@ -87,7 +77,6 @@ MAX_LINE = 300
 _MISSING = re.compile(r"No module named '([A-Za-z_][\w.]{0,200})'")
 _UNRECOGNIZED = re.compile(r"error: unrecognized arguments: ([^\n]{1,2000})")
 _FIXTURE = re.compile(r"fixture '([A-Za-z_]\w{0,200})' not found")
-_SHORT_N = re.compile(r"^-n\d*$")
 
 
 @dataclass(frozen=True)
@@ -140,15 +129,16 @@ def _sources(facts: ProjectFacts) -> Iterator[_Source]:
                       _names(group_requirements(facts, g)))  # fmt: skip
     for e, reqs in facts.optional_dependencies.items():
         yield _Source(f"the [project.optional-dependencies] {e} extra", "extras", e, _names(reqs))
-    for e, reqs in setup_cfg_extras(facts).items():
+    for e, reqs in outside_extras(facts).items():
         if facts.extra(e) is None:
-            where = f"the setup.cfg [options.extras_require] {e} extra"
+            where = f"the {where_extra(facts, e)} {e} extra"
             yield _Source(where, "extras", e, _names(reqs))
     chosen, others = requirement_files(facts.root)
     for rel in (*chosen, *others):
         yield _Source(rel, "requirements", rel, _names(_file_lines(facts, rel)))
-    for req in tox_deps(read_ini(facts.root / "tox.ini", [])).packages:
-        yield _Source("tox.ini [testenv] deps", "packages", req, _names([req]))
+    for env in (tox_deps(read_tox(facts.root, facts.pyproject, [])), nox_deps(facts.root)):
+        for req in env.packages:
+            yield _Source(f"{env.where} deps", "packages", req, _names([req]))
 
 
 def _wanted(output: str) -> Iterator[tuple[str, str]]:
@@ -163,12 +153,7 @@ def _wanted(output: str) -> Iterator[tuple[str, str]]:
     for m in _UNRECOGNIZED.finditer(output):
         for token in m.group(1).split():
             option = token.split("=")[0]
-            plugin = PLUGIN_OPTIONS.get(option) or next(
-                (p for o, p in PLUGIN_OPTIONS.items() if o.endswith("-") and option.startswith(o)),
-                None,
-            )
-            if plugin is None and _SHORT_N.match(option):
-                plugin = "pytest-xdist"
+            plugin = plugin_for_option(option)
             if plugin is not None:
                 causes.append((m.start(), plugin, f"unrecognized argument {option}"))
     for m in _FIXTURE.finditer(output):
