@@ -1,8 +1,10 @@
 """Zero configuration: test dependencies found in the project's own declarations.
 
 Each fixture has no [tool.devbox] table; its test imports a package that only its declared
-test dependencies install (a dependency group, an extra, a setup.cfg extra, a requirement
-file, tox.ini's [testenv] deps), and the run says in one line what it chose.
+test dependencies install (a dependency group, an extra, a setup.cfg extra, a setup.py
+extra, a requirement file, tox.ini's [testenv] deps, the env of tox's env_list with
+factor-conditional deps, a noxfile's test session, the plugins pytest's configuration
+needs), and the run says in one line what it chose.
 """
 
 from __future__ import annotations
@@ -33,6 +35,23 @@ pytestmark = pytest.mark.engine
             "devbox: test dependencies: tox.ini [testenv] deps pytest, six>=1.16 (found; what "
             "tox.ini [testenv] installs; not used: [project.optional-dependencies] dev)",
         ),
+        ("zc_setuppy", "devbox: test dependencies: setup.py extras_require test (found)"),
+        (
+            "zc_toxenv",
+            "devbox: test dependencies: tox.ini [testenv] (py311-unit) deps pytest, six>=1.16 "
+            "(found; what tox.ini [testenv] (py311-unit) installs)",
+        ),
+        (
+            "zc_nox",
+            "devbox: test dependencies: noxfile.py session 'tests' installs six>=1.16, pytest "
+            "(found; what noxfile.py session 'tests' installs; not used: "
+            "[project.optional-dependencies] dev)",
+        ),
+        (
+            "zc_plugins",
+            "devbox: test dependencies: pytest-timeout (pyproject.toml addopts --timeout), "
+            "pytest-asyncio (pyproject.toml asyncio_mode) (found)",
+        ),
     ],
     ids=lambda value: value if value.startswith("zc_") else "line",
 )
@@ -54,3 +73,21 @@ def test_an_empty_extras_list_turns_it_off(devbox: Any, tmp_path: Path) -> None:
     assert "devbox: test dependencies" not in run.stdout + run.stderr
     assert run.returncode == 1, run.stdout + run.stderr
     assert "No module named 'six'" in run.stdout + run.stderr
+
+
+def test_init_writes_what_the_run_found(devbox: Any, tmp_path: Path) -> None:
+    """`devbox init` then `devbox test`: the same install as zero-config (the dependency
+    stage is replayed, not rebuilt) and the same result."""
+    project = copy_fixture("zc_nox", tmp_path)
+    zero = devbox("test", cwd=project, env={"DEVBOX_PYTHON": "3.11"})
+    assert zero.returncode == 0, zero.stdout + zero.stderr
+    made = devbox("init", cwd=project, env={"DEVBOX_PYTHON": "3.11"})
+    assert made.returncode == 0, made.stdout + made.stderr
+    table = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["devbox"]
+    assert table["packages"] == ["six>=1.16", "pytest"]
+    after = devbox("test", "-v", cwd=project, env={"DEVBOX_PYTHON": "3.11"})
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert "devbox: test dependencies" not in after.stdout + after.stderr  # configured now
+    assert after.tool("pytest")["tests"] == zero.tool("pytest")["tests"]
+    assert after.report is not None
+    assert [e["cached"] for e in after.report["environments"]] == [True]

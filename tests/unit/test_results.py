@@ -383,6 +383,22 @@ def test_read_result_passed(tmp_path: Path) -> None:
     assert bool(r) is True
 
 
+def test_read_result_warnings_are_kept_printable_and_bounded(tmp_path: Path) -> None:
+    status = {
+        "name": "pytest", "exit_code": 0, "duration_s": 1.0,
+        "warnings": ["no extension\x1b[2J built", 7, "", *["x" * 900] * 9],
+    }  # fmt: skip
+    export(tmp_path, "ruff", status=status, output=b"")
+    r = read_result(tmp_path, tool_run("ruff"), cached=False)
+    assert r.status is Status.PASSED
+    assert r.warnings == ("no extension?[2J built", "x" * 500, "x" * 500)
+    assert r.to_json()["warnings"] == list(r.warnings)
+    other = tmp_path / "other"
+    export(other, "ruff", status={**status, "warnings": "not a list"}, output=b"")
+    assert read_result(other, tool_run("ruff"), cached=False).warnings == ()
+    assert "warnings" not in read_result(other, tool_run("ruff"), cached=False).to_json()
+
+
 def test_read_result_failed_with_junit(tmp_path: Path) -> None:
     export(
         tmp_path,

@@ -43,6 +43,7 @@ FIELD_EXIT_CODE = "exit_code"
 FIELD_DURATION_S = "duration_s"
 FIELD_ENVIRONMENT_ERROR = "environment_error"
 FIELD_TIMED_OUT = "timed_out"
+FIELD_WARNINGS = "warnings"
 #: printed last, so a live view knows the outcome before the export (see devbox.progress)
 MARKER = "devbox-exit-code:"
 ENV_MARKER = "devbox-environment-error"
@@ -55,6 +56,7 @@ TOOL_SPEC_KEYS = (
     "junit",
     "kind",
     "name",
+    "native",
     "project_install",
     "timeout",
     "version",
@@ -95,11 +97,8 @@ def main() -> int:
     started = time.time()
     timed_out = False
     with open(os.path.join(out, OUTPUT_FILE), "wb") as log:
-        rc = prepare(spec, log)
-        if rc == 0:
-            rc, timed_out = run(command, env, log, spec["timeout"])
-        else:
-            hint_missing_compiler(log, os.path.join(out, OUTPUT_FILE))
+        warnings = prepare(spec, log, os.path.join(out, OUTPUT_FILE))
+        rc, timed_out = run(command, env, log, spec["timeout"])
     duration = time.time() - started
     with open(os.path.join(out, STATUS_FILE), "w") as f:
         json.dump(
@@ -108,6 +107,7 @@ def main() -> int:
                 FIELD_EXIT_CODE: rc,
                 FIELD_DURATION_S: round(duration, 3),
                 FIELD_TIMED_OUT: timed_out,
+                FIELD_WARNINGS: warnings,
                 "command": command,
                 "python": python,
                 "kind": spec["kind"],
@@ -130,10 +130,16 @@ def environment_ok() -> bool:
         return True  # no record: an older environment stage; let the tool tell
 
 
-def prepare(spec: "dict[str, object]", log: "object") -> int:
-    """Projects without static metadata are installed (editable) from the mounted source."""
+def prepare(spec: "dict[str, object]", log: "object", path: str) -> "list[str]":
+    """Projects without static metadata are installed (editable) from the mounted source.
+
+    Returns what the tool's result must warn about. When the install fails (no compiler for a
+    mandatory extension, an editable build that cannot be retried), the tool still runs, on
+    the source tree (the install step put it on sys.path), and says so: its own result then
+    shows what is missing. When a project with native code installs without building any
+    extension (its build fell back to pure Python), that is a warning too."""
     if spec["project_install"] != "editable":
-        return 0
+        return []
     if spec["installer"] == "uv":
         cmd = [UV, "pip", "install", "--python", VENV + "/bin/python", "-e", WORKDIR]
     else:
@@ -142,7 +148,93 @@ def prepare(spec: "dict[str, object]", log: "object") -> int:
     if spec.get("version"):
         # No .git reaches the build: setuptools-scm and hatch-vcs take this version instead.
         env.setdefault("SETUPTOOLS_SCM_PRETEND_VERSION", str(spec["version"]))
-    return run(cmd, env, log)[0]
+    rc = run(cmd, env, log)[0]
+    warnings = []
+    compiler = missing_compiler()
+    if rc != 0:
+        hint_missing_compiler(log, path, compiler)
+        warnings.append(
+            "installing the project (pip install -e .) failed with exit code %d: %s ran on the "
+            "source tree instead, without whatever the build makes (compiled extensions, "
+            "generated files); its output shows the install's error first" % (rc, spec["name"])
+        )
+    elif spec.get("native") and not extensions_built():
+        because = " (%s is missing in the image)" % compiler if compiler else ""
+        warnings.append(
+            "the project builds native code, but its install made no compiled extension%s: "
+            "its build fell back to pure Python, so tests that need the extension are skipped "
+            "or fail here where natively they run.%s"
+            % (because, " " + COMPILER_ADVICE if compiler else "")
+        )
+    for warning in warnings:
+        line = "\ndevbox: warning: %s\n" % warning
+        log.write(line.encode())  # type: ignore[attr-defined]
+        sys.stdout.write(line)
+    return warnings
+
+
+#: how to add what building native code needs
+COMPILER_ADVICE = (
+    'Add them to [tool.devbox]: system-packages = ["gcc", "libc6-dev", "python3-dev"] (on '
+    "python:X-slim images gcc and libc6-dev are enough), or leave system-packages unset and "
+    "devbox installs them."
+)
+
+
+def missing_compiler() -> str:
+    """What of a C compiler and Python's headers the image lacks ("" when it has both)."""
+    import shutil
+    import sysconfig
+
+    missing = []
+    if not any(shutil.which(cc) for cc in ("cc", "gcc", "clang")):
+        missing.append("a C compiler")
+    include = sysconfig.get_paths().get("include") or ""
+    if not os.path.isfile(os.path.join(include, "Python.h")):
+        missing.append("Python.h")
+    return " and ".join(missing)
+
+
+#: directories never searched for built extensions
+_SKIP_DIRS = {".git", ".hg", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__"}
+
+
+#: the installed files of the distribution installed from WORKDIR (its direct_url.json)
+_PROJECT_FILES = """
+import importlib.metadata as m, json, sys
+for d in m.distributions():
+    try:
+        url = json.loads(d.read_text("direct_url.json") or "{}").get("url")
+    except ValueError:
+        continue
+    if url == "file://" + sys.argv[1]:
+        for f in d.files or ():
+            print(f)
+"""
+
+
+def extensions_built() -> bool:
+    """Whether the project has compiled extension modules now: in the source tree (in-place
+    builds, meson-python's build directory) or among the files its install put elsewhere."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    suffixes = tuple(EXTENSION_SUFFIXES)
+    seen = 0
+    for _top, dirs, files in os.walk(WORKDIR):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+        seen += len(files)
+        if any(f.endswith(suffixes) for f in files):
+            return True
+        if seen > 200000:
+            return True  # too big to tell: no warning rather than a wrong one
+    try:
+        record = subprocess.run(
+            [VENV + "/bin/python", "-c", _PROJECT_FILES, WORKDIR],
+            capture_output=True, text=True, timeout=30, check=False,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return any(line.strip().endswith(suffixes) for line in record.splitlines())
 
 
 _COMPILER_MISSING = re.compile(
@@ -151,18 +243,17 @@ _COMPILER_MISSING = re.compile(
 )
 
 
-def hint_missing_compiler(log: "object", path: str) -> None:
-    """Building the project failed for want of a compiler or headers: say how to add them."""
+def hint_missing_compiler(log: "object", path: str, missing: str = "") -> None:
+    """Building the project failed for want of a compiler or headers: say how to add them
+    (when the output says so, or the image lacks them: ``missing``)."""
     log.flush()  # type: ignore[attr-defined]
     with open(path, "rb") as f:
         f.seek(max(0, os.path.getsize(path) - 65536))
         tail = f.read()
-    if _COMPILER_MISSING.search(tail):
+    if missing or _COMPILER_MISSING.search(tail):
         msg = (
             "\ndevbox: building the project's extensions needs a compiler and Python's headers, "
-            "which the base image lacks. Add them to [tool.devbox]: system-packages = "
-            '["gcc", "libc6-dev", "python3-dev"] (on python:X-slim images gcc and libc6-dev are '
-            "enough).\n"
+            "which the base image lacks. " + COMPILER_ADVICE + "\n"
         )
         log.write(msg.encode())  # type: ignore[attr-defined]
         sys.stdout.write(msg)

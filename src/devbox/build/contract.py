@@ -78,8 +78,10 @@ FIELD_EXIT_CODE = "exit_code"
 FIELD_DURATION_S = "duration_s"
 #: ... that, true, its version's install step had failed, so the tool did not run ...
 FIELD_ENVIRONMENT_ERROR = "environment_error"
-#: ... and (bool) that the tool ran past its time limit (tool_spec()["timeout"]) and was killed
+#: ... (bool) that the tool ran past its time limit (tool_spec()["timeout"]) and was killed ...
 FIELD_TIMED_OUT = "timed_out"
+#: ... and (list of str) what the step warns about though the tool ran (an extension not built)
+FIELD_WARNINGS = "warnings"
 
 #: A tool step's last output line is MARKER, a space and the exit code, or ENV_MARKER or
 #: TIMEOUT_MARKER alone: the live view knows the outcome from the log before anything is
@@ -98,6 +100,7 @@ TOOL_SPEC_KEYS = (
     "junit",
     "kind",
     "name",
+    "native",
     "project_install",
     "timeout",
     "version",

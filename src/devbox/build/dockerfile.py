@@ -262,6 +262,8 @@ def tool_spec(plan: Plan, run: ToolRun) -> dict[str, object]:
         "project_install": plan.project_install,
         "installer": plan.installer,
         "version": plan.version,
+        # the project builds native code: the step warns when its build made no extension
+        "native": plan.project.compiled,
     }
 
 

@@ -260,6 +260,17 @@ def present(
         report.print_failures(console, result, plan.project.root, cwd)
     for line in (h for t in result.tools for h in t.hints):  # what a setting would fix
         console.print(line, style="yellow", highlight=False, markup=False)
+    warned: set[str] = set()
+    for tool in result.tools:  # passing tools too: an extension that was not built
+        for warning in tool.warnings:
+            if warning not in warned:
+                warned.add(warning)
+                console.print(
+                    f"devbox: warning: {tool.name}: {warning}",
+                    style="yellow",
+                    highlight=False,
+                    markup=False,
+                )
     report.print_summary(console, result)
     if opts.annotations:
         from devbox.report.github import github_annotations  # only on CI, off the hot path

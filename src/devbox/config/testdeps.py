@@ -229,11 +229,15 @@ def _lines(text: str, factors: set[str], conditional: list[str]) -> list[str]:
     return out
 
 
+def _default_env(python: str | None) -> str:
+    return f"py{python.replace('.', '')}" if python else "py"
+
+
 def tox_env(tox: configparser.ConfigParser, python: str | None) -> tuple[str, str]:
     """(section, env name) of the environment tox runs the tests in with ``python``: the first
     env of ``env_list`` for that Python (``py311``, ``py311-cov``), else ``[testenv:NAME]`` for a
     test name, else ``[testenv]`` as the env ``pyXY``."""
-    py = f"py{python.replace('.', '')}" if python else "py"
+    py = _default_env(python)
     listed = []
     for key in ("env_list", "envlist"):
         if tox.has_option("tox", key):
@@ -257,7 +261,8 @@ def tox_deps(tox: configparser.ConfigParser | None, python: str | None = None) -
     section, name = tox_env(tox, python)
     if not tox.has_section(section):
         return EnvDeps()
-    result = EnvDeps(where=f"tox.ini [{section}]")
+    listed = section == "testenv" and name != _default_env(python)
+    result = EnvDeps(where=f"tox.ini [{section}]" + (f" ({name})" if listed else ""))
     factors = set(name.split("-"))
     for key, into in (("extras", result.extras), ("dependency_groups", result.groups)):
         for item in _lines(_tox_value(tox, section, key).replace(",", "\n"), factors, []):

@@ -24,6 +24,7 @@ from devbox.build.contract import (
     FIELD_EXIT_CODE,
     FIELD_OK,
     FIELD_TIMED_OUT,
+    FIELD_WARNINGS,
     INSTALL_LOG,
     JUNIT_FILE,
     OUTPUT_FILE,
@@ -98,6 +99,9 @@ class ToolResult:
     timeout_s: float | None = None
     #: what a setting would fix (:mod:`devbox.results.hints`), one line each
     hints: tuple[str, ...] = ()
+    #: what the tool step warns about although the tool ran (an extension that was not
+    #: built, an install that failed), one line each, printable
+    warnings: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.status)
@@ -131,6 +135,8 @@ class ToolResult:
             data["tests"] = self.tests.to_json()
         if self.hints:
             data["hints"] = list(self.hints)
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
         return data
 
 
@@ -361,12 +367,14 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
 
     raw_status = read(STATUS_FILE)
     env_error = timed_out = False
+    warnings: tuple[str, ...] = ()
     try:
         if raw_status is None:
             raise ValueError("no status")
         status = json.loads(raw_status.decode("utf-8"))
         env_error = isinstance(status, dict) and bool(status.get(FIELD_ENVIRONMENT_ERROR))
         timed_out = isinstance(status, dict) and status.get(FIELD_TIMED_OUT) is True
+        warnings = _warnings(status.get(FIELD_WARNINGS) if isinstance(status, dict) else None)
         exit_code = int(status[FIELD_EXIT_CODE])
         duration = float(status[FIELD_DURATION_S])
     except (ValueError, KeyError, TypeError):
@@ -404,4 +412,23 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         tests=tests,
         junit_xml=junit_xml,
         timeout_s=run.timeout,
+        warnings=warnings,
     )
+
+
+#: at most this many warnings per tool, each at most this long
+MAX_WARNINGS = 5
+MAX_WARNING_CHARS = 500
+
+
+def _warnings(value: object) -> tuple[str, ...]:
+    """The step's warnings, as lines fit for a terminal: strings only, control characters
+    and escape sequences replaced, bounded in number and length."""
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for item in value[:MAX_WARNINGS]:
+        if isinstance(item, str) and item.strip():
+            text = "".join(c if c.isprintable() else "?" for c in item.strip())
+            out.append(text[:MAX_WARNING_CHARS])
+    return tuple(out)
