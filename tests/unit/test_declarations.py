@@ -372,12 +372,24 @@ def test_needed_plugins_from_addopts_ini_keys_and_required_plugins(tmp_path: Pat
     root = make_project(tmp_path, pyproject)
     got = [(n.requirement, n.why) for n in needed_plugins(root, read_pyproject(root))]
     assert got == [
-        ("pytest-mock>=3", "required_plugins"),
-        ("pytest-xdist", "addopts -p xdist"),
-        ("pytest-cov", "addopts --cov"),
-        ("pytest-asyncio", "asyncio_mode"),
-        ("pytest-timeout", "timeout"),
+        ("pytest-mock>=3", "pyproject.toml required_plugins"),
+        ("pytest-xdist", "pyproject.toml addopts -p xdist"),
+        ("pytest-cov", "pyproject.toml addopts --cov"),
+        ("pytest-asyncio", "pyproject.toml asyncio_mode"),
+        ("pytest-timeout", "pyproject.toml timeout"),
     ]
+
+
+def test_plugins_a_root_conftest_loads(tmp_path: Path) -> None:
+    conftest = (
+        "import sys\nsys.exit('never run')\n"
+        'pytest_plugins = ["pytest_asyncio", "tests.helpers", "pytester"]\n'
+    )
+    root = make_project(tmp_path, BASE, {"conftest.py": conftest, "tests/helpers.py": ""})
+    got = [(n.requirement, n.why) for n in needed_plugins(root, {})]
+    assert got == [("pytest-asyncio", "conftest.py pytest_plugins pytest_asyncio")]
+    (root / "conftest.py").write_text('pytest_plugins = "pytest_mock"\n')
+    assert [n.requirement for n in needed_plugins(root, {})] == ["pytest-mock"]
 
 
 def test_a_plugin_the_declarations_lack_is_added_and_said(tmp_path: Path) -> None:

@@ -174,3 +174,23 @@ def test_attach_keeps_hints_in_the_json_report(tmp_path: Path) -> None:
         "devbox: pytest-xdist",
     ]
     assert "hints" not in ruff_json
+
+
+def test_an_async_test_without_a_plugin_names_the_declared_async_plugin(tmp_path: Path) -> None:
+    out = failed(sample("async-no-plugin.txt"))
+    bare = facts_of(tmp_path / "bare", PROJECT)
+    assert hints(out, bare) == [
+        "devbox: pytest-asyncio (async def functions are not natively supported) is declared "
+        'nowhere in the project: set DEVBOX_PACKAGES=pytest-asyncio or packages = ["pytest-asyncio"]'
+    ]
+    setup_py = make_project(
+        tmp_path / "trio",
+        None,
+        {
+            "setup.py": "from setuptools import setup\nsetup(extras_require={'testing': ['pytest-trio']})\n"
+        },
+    )
+    assert hints(out, inspect_project(setup_py, {})) == [
+        "devbox: pytest-trio is in the setup.py extras_require testing extra: set "
+        'DEVBOX_EXTRAS=testing or extras = ["testing"]'
+    ]

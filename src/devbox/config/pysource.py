@@ -23,6 +23,7 @@ from pathlib import Path
 __all__ = [
     "NoxSession",
     "SetupPy",
+    "module_strings",
     "nox_test_session",
     "read_setup_py",
 ]
@@ -190,6 +191,22 @@ def _strings(value: object) -> tuple[list[str], bool]:
         return [], False
     out = [v.strip() for v in value if isinstance(v, str) and v.strip()]
     return out, len(out) == len([v for v in value if not (isinstance(v, str) and not v.strip())])
+
+
+def module_strings(path: Path, name: str) -> list[str]:
+    """The strings a module-level name is bound to as a literal (a string, or a list of
+    them), e.g. conftest.py's ``pytest_plugins``; [] when it is not, or not literal."""
+    tree = _parse(path, [])
+    if tree is None:
+        return []
+    names = _Names()
+    for stmt in tree.body:
+        names.bind(stmt)
+    value = names.values.get(name)
+    if isinstance(value, str):
+        return [value]
+    strings, _ = _strings(value)
+    return strings if isinstance(value, list) else []
 
 
 # --- setup.py ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The plugins the project's pytest configuration needs, read from that configuration.
 
-pytest reads one configuration file (the first of ``pytest.ini``, ``.pytest.ini``,
+A root ``conftest.py`` may load plugins with ``pytest_plugins = [...]`` (read as a literal,
+never imported). pytest reads one configuration file (the first of ``pytest.ini``, ``.pytest.ini``,
 ``pyproject.toml [tool.pytest.ini_options]``, ``tox.ini [pytest]``, ``setup.cfg
 [tool:pytest]`` in the root that has its section). Its ``addopts`` may use a plugin's
 options (``--cov``, ``-n auto``, ``--timeout=30``, ``--asyncio-mode=auto``), load plugins by
@@ -21,6 +22,7 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from devbox.config.project import normalize_name, requirement_problem
+from devbox.config.pysource import module_strings
 
 __all__ = [
     "PLUGIN_INI_KEYS",
@@ -168,7 +170,7 @@ def _config(where: str, section: Mapping[str, Any]) -> PytestConfig:
 class Needed:
     #: a requirement (``pytest-cov``, or a required_plugins entry such as ``pytest-asyncio>=0.21``)
     requirement: str
-    #: why, in the configuration's terms ("addopts --cov", "asyncio_mode")
+    #: why, in the configuration's terms ("setup.cfg addopts --cov", "pytest.ini asyncio_mode")
     why: str
 
     @property
@@ -196,18 +198,25 @@ def _from_addopts(addopts: tuple[str, ...]) -> Iterator[tuple[str, str]]:
 def needed_plugins(root: Path, pyproject: Mapping[str, Any]) -> list[Needed]:
     """Each plugin the pytest configuration needs, once, in the order the configuration
     names them (``required_plugins`` entries as written, when they are PEP 508)."""
+    out: dict[str, Needed] = {}
+    for module in module_strings(root / "conftest.py", "pytest_plugins"):
+        local = root / Path(*module.split("."))
+        dist = _plugin_module(module)
+        if dist and not local.is_dir() and not local.with_suffix(".py").is_file():
+            need = Needed(dist, f"conftest.py pytest_plugins {module}")
+            out.setdefault(normalize_name(dist), need)
     config = read_pytest_config(root, pyproject)
     if config is None:
-        return []
-    out: dict[str, Needed] = {}
+        return list(out.values())
+    file = config.where.split(" ")[0]
     for req in config.required:
         if requirement_problem(req) is None:
-            need = Needed(req, "required_plugins")
+            need = Needed(req, f"{file} required_plugins")
             out.setdefault(need.name, need)
     for dist, why in _from_addopts(config.addopts):
-        out.setdefault(normalize_name(dist), Needed(dist, why))
+        out.setdefault(normalize_name(dist), Needed(dist, f"{file} {why}"))
     for key in sorted(config.keys):
         plugin = PLUGIN_INI_KEYS.get(key)
         if plugin:
-            out.setdefault(normalize_name(plugin), Needed(plugin, key))
+            out.setdefault(normalize_name(plugin), Needed(plugin, f"{file} {key}"))
     return list(out.values())

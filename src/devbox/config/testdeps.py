@@ -33,7 +33,7 @@ from typing import Any
 from devbox.config.keys import KEYS
 from devbox.config.project import ProjectFacts, normalize_name, requirement_problem
 from devbox.config.pysource import nox_test_session, read_setup_py
-from devbox.config.pytestcfg import needed_plugins, read_pytest_config
+from devbox.config.pytestcfg import needed_plugins
 from devbox.errors import ConfigError
 
 __all__ = [
@@ -547,14 +547,10 @@ def _with_plugins(facts: ProjectFacts, found: Found) -> Found:
     have = installed_names(facts, found)
     added: list[str] = []
     said: list[str] = []
-    where = ""
-    config = read_pytest_config(facts.root, facts.pyproject)
-    if config is not None:
-        where = config.where.split(" ")[0]
     for need in needed_plugins(facts.root, facts.pyproject):
         if need.name not in have and valid("packages", [need.requirement]):
             added.append(need.requirement)
-            said.append(f"{need.requirement} ({where} {need.why})")
+            said.append(f"{need.requirement} ({need.why})")
     if not added:
         return found
     return dataclasses.replace(

@@ -77,6 +77,11 @@ MAX_LINE = 300
 _MISSING = re.compile(r"No module named '([A-Za-z_][\w.]{0,200})'")
 _UNRECOGNIZED = re.compile(r"error: unrecognized arguments: ([^\n]{1,2000})")
 _FIXTURE = re.compile(r"fixture '([A-Za-z_]\w{0,200})' not found")
+#: the async plugins pytest names for an async test it cannot run: the first one the project
+#: declares is hinted, else the first
+ASYNC_PLUGINS = ("pytest-asyncio", "anyio", "pytest-trio", "pytest-tornasync", "pytest-twisted")
+#: pytest's warning (and failure) for an async test without an async plugin
+_ASYNC = re.compile(r"async def functions are not natively supported")
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,10 @@ def _wanted(output: str) -> Iterator[tuple[str, str]]:
         plugin = PLUGIN_FIXTURES.get(m.group(1))
         if plugin is not None:
             causes.append((m.start(), plugin, f"fixture '{m.group(1)}' not found"))
+    not_async = _ASYNC.search(output)
+    if not_async is not None:
+        what = "async def functions are not natively supported"
+        causes.append((not_async.start(), ASYNC_PLUGINS[0], what))
     for _, dist, what in sorted(causes, key=lambda c: c[0]):
         yield dist, what
 
@@ -204,6 +213,10 @@ def hints(
         seen.add(key)
         if sources is None:
             sources = list(_sources(facts))
+        if dist == ASYNC_PLUGINS[0]:  # the one of them the project declares, if any
+            named = {n for s in sources for n in s.names}
+            dist = next((p for p in ASYNC_PLUGINS if normalize_name(p) in named), dist)
+            key = normalize_name(dist)
         declared = [s for s in sources if key in s.names]
         todo = [
             s
