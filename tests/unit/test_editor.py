@@ -479,10 +479,11 @@ def test_a_new_file_has_lint_test_and_a_task_per_tool() -> None:
     assert "options" not in by_label["devbox: lint"]
     assert by_label["devbox: test"]["command"] == "devbox test"
     assert by_label["devbox: test"]["group"] == "test"
-    assert by_label["devbox: ruff"]["command"] == "devbox lint"
-    assert by_label["devbox: ruff"]["options"] == {"env": {"DEVBOX_LINT": "ruff"}}
-    assert by_label["devbox: pytest"]["command"] == "devbox test"
-    assert by_label["devbox: pytest"]["options"] == {"env": {"DEVBOX_TEST": "pytest"}}
+    # one tool, chosen on the command line: the configuration (and so the environment)
+    # stays the one of every other command
+    assert by_label["devbox: ruff"]["command"] == "devbox lint ruff"
+    assert by_label["devbox: pytest"]["command"] == "devbox test pytest"
+    assert all("options" not in t for t in data["tasks"])
     assert by_label["devbox: lint"]["problemMatcher"] == list(LINT_MATCHERS)
     assert by_label["devbox: test"]["problemMatcher"] == list(TEST_MATCHERS)
     assert by_label["devbox: mypy"]["problemMatcher"] == list(TOOL_MATCHERS["mypy"])
@@ -501,7 +502,7 @@ def test_tool_names_take_the_builtin_kind_and_pairs_are_checked() -> None:
         "devbox: pytest",
         "devbox: ruff",
     ]
-    assert tasks[2]["options"] == {"env": {"DEVBOX_TEST": "pytest"}}
+    assert tasks[2]["command"] == "devbox test pytest"
     with pytest.raises(ValueError, match="neither"):
         devbox_tasks([("x", "build")])
 

@@ -275,7 +275,8 @@ def test_extra_and_group_names_match_as_pep_685_normalizes_them(tmp_path: Path) 
         tmp_path,
         BASIC
         + '[project.optional-dependencies]\nDev_Tools = ["six"]\n[dependency-groups]\n"Test.Deps" = ["toml"]\n'
-        '[tool.devbox]\nextras = ["dev-tools"]\ngroups = ["test-deps"]\nlint = []\ntest = []\n',
+        '[tool.devbox]\nextras = ["dev-tools"]\ngroups = ["test-deps"]\nlint = ["noop"]\ntest = []\n'
+        '[tool.devbox.tools.noop]\ncommand = ["true"]\npackages = []\n',
     )
     assert plan_for(root).requirements == ("six", "toml")
 

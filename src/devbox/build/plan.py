@@ -6,6 +6,7 @@ Pure: no I/O beyond reading the project's directory listing, no Docker.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import os
 import re
@@ -22,6 +23,7 @@ from pyproject_metadata import ConfigurationError, StandardMetadata
 from devbox import tools
 from devbox.build.contract import INSTALL_DIR, NATIVE_AUTO
 from devbox.config import Config, Source
+from devbox.config.keys import KEYS
 from devbox.config.project import ProjectFacts, normalize_name, sdist_version
 from devbox.config.testdeps import outside_extra
 from devbox.errors import ConfigError
@@ -514,13 +516,47 @@ def excluded(path: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def select_tools(config: Config, command: Command) -> list[tuple[str, tools.Kind]]:
+def select_tools(
+    config: Config, command: Command, only: Sequence[str] = ()
+) -> list[tuple[str, tools.Kind]]:
+    """The tools ``command`` runs, in configured order; with ``only`` (names from the command
+    line), just those. An unknown name, or a command with no tool to run, is a ConfigError."""
     names: list[tuple[str, tools.Kind]] = []
     if command in ("lint", "check"):
         names += [(n, "lint") for n in config.lint]
     if command in ("test", "check"):
         names += [(n, "test") for n in config.test if n not in config.lint or command == "test"]
-    return names
+    if not names:
+        keys = {"lint": "lint", "test": "test", "check": "lint and test"}[command]
+        raise ConfigError(
+            f"devbox {command}: no tool to run: {keys} is empty in the configuration. Name the "
+            f'tools to run ([tool.devbox] {keys.split()[0]} = ["..."]; the defaults are '
+            f"{', '.join(KEYS['lint'].default)} and {', '.join(KEYS['test'].default)})."
+        )
+    if not only:
+        return names
+    known = {normalize_name(n): (n, k) for n, k in names}
+    for name in only:
+        if normalize_name(name) not in known:
+            raise ConfigError(_unknown_tool(config, command, name, [n for n, _ in names]))
+    wanted = {normalize_name(n) for n in only}
+    return [(n, k) for n, k in names if normalize_name(n) in wanted]
+
+
+def _unknown_tool(config: Config, command: Command, name: str, have: Sequence[str]) -> str:
+    shown = name if name.isprintable() and len(name) <= 64 else repr(name[:64])
+    close = difflib.get_close_matches(name, have, n=1, cutoff=0.6)
+    other = "test" if name in config.test else "lint" if name in config.lint else None
+    if other is not None and other != command:
+        why = f" {shown!r} is a {other} tool: devbox {other} {shown}, or devbox check {shown}."
+    elif close:
+        why = f" Did you mean {close[0]!r}?"
+    else:
+        why = ""
+    return (
+        f"devbox {command}: no tool named {shown!r} to run.{why} The tools of devbox {command} "
+        f"here: {', '.join(have)} (set in [tool.devbox] lint and test)."
+    )
 
 
 def tool_timeout(config: Config, name: str) -> float | None:
@@ -537,15 +573,31 @@ def tool_timeout(config: Config, name: str) -> float | None:
     return own
 
 
+def tool_packages(config: Config, name: str) -> tuple[str, ...]:
+    """What tool ``name`` installs: its [tool.devbox.tools.NAME] packages, else the built-in's."""
+    override = config.tools.get(name)
+    if override and override.packages is not None:
+        return tuple(override.packages)
+    builtin = tools.BUILTIN.get(name)
+    return tuple(builtin.packages) if builtin else ()
+
+
 def _tool_runs(
-    config: Config, command: Command, pythons: Sequence[str], extra_args: Sequence[str]
+    config: Config,
+    command: Command,
+    pythons: Sequence[str],
+    extra_args: Sequence[str],
+    only: Sequence[str] = (),
 ) -> tuple[list[ToolRun], list[str]]:
     """The tool steps of ``command`` (a built-in tool's facts under the project's overrides),
-    and the packages they install."""
+    and the packages every configured tool installs: one environment for lint, test, check,
+    a subset of tools and the shell, so that switching commands replays the install."""
     runs: list[ToolRun] = []
     packages: list[str] = []
     rerun_args: dict[str, str] = {}
-    for name, kind in select_tools(config, command):
+    for name in dict.fromkeys((*config.lint, *config.test)):
+        packages += tool_packages(config, name)
+    for name, kind in select_tools(config, command, only):
         builtin = tools.BUILTIN.get(name)
         override = config.tools.get(name)
         command_ = (override.command if override and override.command else None) or (
@@ -556,12 +608,6 @@ def _tool_runs(
             env.update(builtin.env)
         if override and override.env:
             env.update(override.env)
-        pkgs = (
-            override.packages
-            if override and override.packages is not None
-            else (builtin.packages if builtin else ())
-        )
-        packages += pkgs
         junit = bool(builtin and builtin.junit)
         if junit:
             command_ = (*command_, *extra_args)
@@ -640,13 +686,14 @@ def make_plan(
     unavailable: Sequence[str] = (),
     offline: bool = False,
     sent_at: float | None = None,
+    only: Sequence[str] = (),
 ) -> Plan:
     """``unavailable``: Python versions whose base image cannot be had (left out, reported).
     ``sent_at``: when the engine last received this tree (see :attr:`Plan.rewritten`)."""
     pythons = [p for p in config.python if p not in set(unavailable)]
     if not pythons:
         raise ConfigError("no Python version is left to run (every base image is unavailable).")
-    runs, packages = _tool_runs(config, command, pythons, extra_args)
+    runs, packages = _tool_runs(config, command, pythons, extra_args, only)
 
     # A version computed at build time: pretend-version when given (then the manifests say
     # everything), else the sdist's PKG-INFO (inspect_project read it). Projects installed

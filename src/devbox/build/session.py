@@ -37,6 +37,8 @@ class Options:
     command: Command
     cli: Mapping[str, object]
     extra_args: Sequence[str] = ()
+    #: tools named on the command line (``devbox lint mypy``): only those run
+    tools: Sequence[str] = ()
     report_json: Path | None = None
     junit_xml: Path | None = None
     #: print GitHub Actions workflow annotations for findings (--format github)
@@ -98,6 +100,7 @@ def load_plan(opts: Options, env: Mapping[str, str], unavailable: Sequence[str] 
         extra_args=opts.extra_args,
         unavailable=unavailable,
         offline=opts.offline,
+        only=opts.tools,
     )
 
 
@@ -256,6 +259,7 @@ def prepare(
         unavailable=list(missing),
         offline=opts.offline,
         sent_at=last.sent_at,
+        only=opts.tools,
     )
     if plan.native_note:  # the project builds native code and system-packages is not set
         console.print(plan.native_note, highlight=False, markup=False, soft_wrap=True)

@@ -55,7 +55,32 @@ def cli(ctx: click.Context, project: str | None, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-def _run(ctx: click.Context, command: str, extra_args: tuple[str, ...], **kw: Any) -> None:
+class RunCommand(click.Command):
+    """lint, test and check: ``[TOOL]...`` picks tools; what follows ``--`` goes to the test
+    tools (pytest). Before ``--``, every option is devbox's: a typo is a usage error."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        tool_args: list[str] = []
+        if "--" in args:
+            at = args.index("--")
+            args, tool_args = args[:at], args[at + 1 :]
+        if tool_args and self.name == "lint":
+            raise click.UsageError(
+                "devbox lint passes no arguments to the linters (after --); set a linter's "
+                "arguments in [tool.devbox.tools.NAME] command.",
+                ctx,
+            )
+        ctx.meta["devbox.tool_args"] = tuple(tool_args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            if self.name not in ("test", "check"):
+                raise
+            hint = f" (pytest's own options go after --: devbox {self.name} -- {exc.option_name})"
+            raise click.UsageError(exc.format_message() + hint, ctx) from None
+
+
+def _run(ctx: click.Context, command: str, tools: tuple[str, ...], **kw: Any) -> None:
     from devbox.build.session import Options
     from devbox.commands.run import run
 
@@ -63,7 +88,8 @@ def _run(ctx: click.Context, command: str, extra_args: tuple[str, ...], **kw: An
         project_dir=_project_dir(ctx),
         command=command,  # type: ignore[arg-type]
         cli=options.config_values(kw),
-        extra_args=extra_args,
+        extra_args=ctx.meta.get("devbox.tool_args", ()),
+        tools=tools,
         offline=kw["offline"],
         strict_base=kw["strict_base"],
         report_json=kw["report_json"],
@@ -82,32 +108,43 @@ def _run(ctx: click.Context, command: str, extra_args: tuple[str, ...], **kw: An
     ctx.exit(EXIT_OK if result.ok else EXIT_TOOLS_FAILED)
 
 
-@cli.command()
-@options.apply(*options.RUN)
-@click.pass_context
-def lint(ctx: click.Context, /, **kw: Any) -> None:
-    """Run the linters listed in `lint` (default: ruff)."""
-    _run(ctx, "lint", (), **kw)
+TOOLS = click.argument("tools", nargs=-1, metavar="[TOOL]...")
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+@cli.command(cls=RunCommand)
 @options.apply(*options.RUN)
-@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@TOOLS
 @click.pass_context
-def test(ctx: click.Context, /, pytest_args: tuple[str, ...], **kw: Any) -> None:
-    """Run the test tools listed in `test` (default: pytest).
+def lint(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
+    """Run the linters listed in `lint` (default: ruff), or only the TOOLs named.
+
+    devbox lint mypy
+    """
+    _run(ctx, "lint", tools, **kw)
+
+
+@cli.command(cls=RunCommand)
+@options.apply(*options.RUN)
+@TOOLS
+@click.pass_context
+def test(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
+    """Run the test tools listed in `test` (default: pytest), or only the TOOLs named.
 
     Arguments after `--` go to pytest: devbox test -- -k slow -x
     """
-    _run(ctx, "test", pytest_args, **kw)
+    _run(ctx, "test", tools, **kw)
 
 
-@cli.command()
+@cli.command(cls=RunCommand)
 @options.apply(*options.RUN)
+@TOOLS
 @click.pass_context
-def check(ctx: click.Context, /, **kw: Any) -> None:
-    """Run the linters and the tests in one build (in parallel)."""
-    _run(ctx, "check", (), **kw)
+def check(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
+    """Run the linters and the tests in one build (in parallel), or only the TOOLs named.
+
+    devbox check ruff pytest -- -x   (arguments after `--` go to pytest)
+    """
+    _run(ctx, "check", tools, **kw)
 
 
 @cli.command()

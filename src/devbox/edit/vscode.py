@@ -9,6 +9,7 @@ starts with ``devbox: ``) is kept: foreign tasks, comments and layout stay as th
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +46,8 @@ class Matchers:
 
 
 def _task(label: str, kind: str, matchers: Matchers, tool: str | None = None) -> dict[str, Any]:
-    task: dict[str, Any] = {"label": label, "type": "shell", "command": f"devbox {kind}"}
-    if tool is not None:  # DEVBOX_LINT=ruff devbox lint: only that tool
-        task["options"] = {"env": {f"DEVBOX_{kind.upper()}": tool}}
+    command = f"devbox {kind}" if tool is None else f"devbox {kind} {shlex.quote(tool)}"
+    task: dict[str, Any] = {"label": label, "type": "shell", "command": command}
     if kind == "test":
         task["group"] = "test"
     task["problemMatcher"] = list(matchers.of(kind, tool))

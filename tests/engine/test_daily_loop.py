@@ -1,0 +1,50 @@
+"""The daily loop against the real engine: tools chosen on the command line, and one
+dependency environment shared by lint, test, check and any subset of tools."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import copy_fixture
+
+pytestmark = pytest.mark.engine
+
+
+def test_lint_then_test_share_one_environment_and_named_tools_run_alone(
+    devbox: Any, tmp_path: Path
+) -> None:
+    project = copy_fixture("clean", tmp_path)
+    pyproject = project / "pyproject.toml"
+    # a dependency only the linters' packages bring: before, each command installed its own
+    # (and a requirement whose marker is never true, so that no earlier run on this engine
+    # built this environment)
+    text = pyproject.read_text().replace('lint = ["ruff"]', 'lint = ["ruff", "mypy"]')
+    never = f"six; platform_release == 't{uuid.uuid4().hex}'"
+    text = text.replace('version = "1.2.3"\n', f'version = "1.2.3"\ndependencies = ["{never}"]\n')
+    pyproject.write_text(text + '\n[tool.devbox.tools.mypy]\npackages = ["mypy", "types-toml"]\n')
+    lint = devbox("lint", cwd=project)
+    assert lint.returncode in (0, 1), lint.stdout + lint.stderr
+    assert lint.report is not None
+    assert [e["cached"] for e in lint.report["environments"]] == [False]
+    test = devbox("test", cwd=project)
+    assert test.returncode == 0, test.stdout + test.stderr
+    assert test.report is not None
+    assert [e["cached"] for e in test.report["environments"]] == [True]
+    only = devbox("lint", "mypy", "--rerun", cwd=project)
+    assert only.report is not None, only.stdout + only.stderr
+    assert [t["name"] for t in only.report["tools"]] == ["mypy"]
+    assert [e["cached"] for e in only.report["environments"]] == [True]
+
+
+def test_an_unknown_tool_name_is_exit_2_before_anything_is_built(
+    devbox: Any, tmp_path: Path
+) -> None:
+    project = copy_fixture("clean", tmp_path)
+    run = devbox("lint", "ruf", cwd=project)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "no tool named 'ruf' to run. Did you mean 'ruff'?" in run.stderr
+    assert run.report is None
