@@ -1,14 +1,22 @@
-"""The daily loop against the real engine: tools chosen on the command line, and one
-dependency environment shared by lint, test, check and any subset of tools."""
+"""The daily loop against the real engine: tools chosen on the command line, one
+dependency environment shared by lint, test, check and any subset of tools, and a shell
+command that reads stdin."""
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import cli_env
 from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
@@ -48,3 +56,39 @@ def test_an_unknown_tool_name_is_exit_2_before_anything_is_built(
     assert run.returncode == 2, run.stdout + run.stderr
     assert "no tool named 'ruf' to run. Did you mean 'ruff'?" in run.stderr
     assert run.report is None
+
+
+def test_shell_commands_read_stdin_and_get_a_tty_when_devbox_has_one(
+    devbox_cache: Path, tmp_path: Path
+) -> None:
+    project = copy_fixture("clean", tmp_path, fresh=False)
+    argv = [sys.executable, "-m", "devbox", "shell", "--", "python", "-c",
+            "import sys; print(sys.stdin.read().upper(), sys.stdin.isatty())"]  # fmt: skip
+    env = cli_env(devbox_cache, project)
+    piped = subprocess.run(
+        argv, cwd=project, env=env, input="from stdin", capture_output=True, text=True, timeout=600
+    )
+    assert piped.returncode == 0, piped.stdout + piped.stderr
+    assert piped.stdout.strip().splitlines()[-1] == "FROM STDIN False"
+    # on a terminal: the command gets one (pytest --pdb, python's prompt)
+    tty_argv = [*argv[:-1], "import sys; print('tty', sys.stdin.isatty(), sys.stdout.isatty())"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: devbox on the pty
+        os.chdir(project)
+        os.execve(sys.executable, tty_argv, env)
+    out = b""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the pty
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out.decode(errors="replace")
+    assert b"tty True True" in out

@@ -61,7 +61,7 @@ def run_argv(job: Job, tag: str, command: Sequence[str], *, tty: bool) -> list[s
         env=env,
         user=user,
         tty=tty,
-        stdin=not command,
+        stdin=True,
     )
 
 
@@ -78,5 +78,7 @@ def shell(
             highlight=False,
             markup=False,
         )
-    tty = not command and sys.stdin.isatty() and sys.stdout.isatty()
+    # stdin always reaches the shell or the command (`devbox shell -- python < script.py`,
+    # `pytest --pdb`); a TTY when devbox has one on both ends
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
     job.docker.exec(run_argv(job, tag, command, tty=tty))
