@@ -48,6 +48,7 @@ FIELD_WARNINGS = "warnings"
 MARKER = "devbox-exit-code:"
 ENV_MARKER = "devbox-environment-error"
 TIMEOUT_MARKER = "devbox-timeout"
+DURATION_MARKER = "devbox-duration-s:"
 #: the keys of TOOL_SPEC this script reads (spec[...])
 TOOL_SPEC_KEYS = (
     "command",
@@ -114,10 +115,12 @@ def main() -> int:
             },
             f,
         )
+    # The duration status.json has, so the live view and the summary show the same one.
+    sys.stdout.write("\n%s %.3f\n" % (DURATION_MARKER, round(duration, 3)))
     if timed_out:
-        sys.stdout.write("\n%s\n" % TIMEOUT_MARKER)
+        sys.stdout.write("%s\n" % TIMEOUT_MARKER)
     else:
-        sys.stdout.write("\n%s %d\n" % (MARKER, rc))
+        sys.stdout.write("%s %d\n" % (MARKER, rc))
     sys.stdout.flush()
     return 0
 

@@ -89,6 +89,9 @@ FIELD_WARNINGS = "warnings"
 MARKER = "devbox-exit-code:"
 ENV_MARKER = "devbox-environment-error"
 TIMEOUT_MARKER = "devbox-timeout"
+#: ... and the line before it is DURATION_MARKER, a space and the seconds the tool took (the
+#: status file's duration), so the live view shows the duration the summary shows.
+DURATION_MARKER = "devbox-duration-s:"
 
 # --- the JSON specs the host writes and the scripts read ----------------------------------
 
