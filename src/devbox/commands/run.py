@@ -196,18 +196,31 @@ def build_with_live_view(
         cache_to=[c for c in job.cfg.cache_to if not c.startswith("type=inline")],
     )
     plan = job.plan
-    progress = BuildProgress({r.stage: r.key for r in plan.tools})
+    verbose = job.opts.verbose and not job.opts.quiet
+    progress = BuildProgress({r.stage: r.key for r in plan.tools}, stream=verbose)
     record = run_dir.path / "build-progress.jsonl"
     masked = job.secrets.values()
-    with (
-        record.open("w", encoding="utf-8") as log,
-        report.LiveView(console, plan.tools, quiet=job.opts.quiet) as view,
-    ):
+    cwd = Path(job.env.get("PWD") or os.getcwd())
+    view = report.LiveView(
+        console,
+        plan.tools,
+        quiet=job.opts.quiet,
+        verbose=verbose,
+        live=_redraws(console),
+        heartbeat_s=report.heartbeat_interval(job.env),
+        paths=(plan.project.root, cwd),
+    )
+    with record.open("w", encoding="utf-8") as log, view:
         view.update(progress.tools)
 
         def on_line(line: str) -> None:
             log.write(build_secrets.mask_progress(line, masked))
-            if progress.feed(line, time.monotonic()):
+            changed = progress.feed(line, time.monotonic())
+            if verbose:
+                # the step scripts masked what they printed; masked again, as the record
+                lines = progress.take_output()
+                view.output([(k, build_secrets.mask(t, masked)) for k, t in lines])
+            if changed:
                 view.update(progress.tools)
 
         try:
@@ -220,6 +233,17 @@ def build_with_live_view(
     if rc != 0:
         raise job.failed_build(progress)
     return progress
+
+
+def _redraws(console: Console) -> bool:
+    """Whether the live table may be redrawn: the console is a terminal, really. FORCE_COLOR
+    makes rich treat a pipe as one (colours in a CI log are fine, cursor moves are not)."""
+    if not console.is_terminal:
+        return False
+    try:
+        return console.file.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
 
 
 def _interrupted(progress: BuildProgress) -> Interrupted:
@@ -255,7 +279,8 @@ def present(
     for bad in (e for e in result.environments if not e.ok):
         report.print_environment_error(console, environment_message(plan, bad), tail(bad.log))
     if opts.verbose:
-        report.print_outputs(console, result, plan.project.root, cwd)
+        # the live view streamed the output of every step that ran (build_with_live_view)
+        report.print_outputs(console, result, plan.project.root, cwd, streamed=not opts.quiet)
     else:
         report.print_failures(console, result, plan.project.root, cwd)
     for line in (h for t in result.tools for h in t.hints):  # what a setting would fix

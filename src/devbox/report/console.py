@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -17,9 +18,8 @@ from rich.text import Text
 
 from devbox.build.contract import UV_VENV, VENV, WORKDIR
 from devbox.build.plan import ToolRun
-from devbox.results.findings import ESCAPES
 from devbox.results.model import RunResult, Status, TestCounts, ToolResult, seconds
-from devbox.results.progress import ToolProgress
+from devbox.results.progress import ToolProgress, colours_only
 
 _STYLES = {
     "queued": "dim",
@@ -73,29 +73,94 @@ def rewrite_paths(text: str, project_root: Path, cwd: Path) -> str:
 
 
 def _elapsed(p: ToolProgress, now: float) -> str:
-    if p.started_at is None:
-        return ""
-    end = p.ended_at if p.ended_at is not None else now
-    return f"{end - p.started_at:.1f}s"
+    seconds = p.elapsed(now)
+    return "" if seconds is None else f"{seconds:.1f}s"
+
+
+def clock_text(seconds: float) -> str:
+    """``45s``, ``1m30s``, ``1h02m03s``: a heartbeat's elapsed time."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
+
+
+#: a heartbeat line per running tool this often on a non-terminal (DEVBOX_HEARTBEAT_S)
+HEARTBEAT_S = 30.0
+#: how often the table is redrawn on a terminal (elapsed times tick)
+REFRESH_PER_SECOND = 4
+#: between the install step and the installer's last line in the table
+_STEP_SEP = " \u00b7 "
+
+
+def heartbeat_interval(env: Mapping[str, str]) -> float:
+    """DEVBOX_HEARTBEAT_S (seconds, > 0), else :data:`HEARTBEAT_S`."""
+    try:
+        value = float(env.get("DEVBOX_HEARTBEAT_S", ""))
+    except ValueError:
+        return HEARTBEAT_S
+    return value if value > 0 else HEARTBEAT_S
 
 
 class LiveView:
-    """A rich table on a TTY; progressive plain lines otherwise."""
+    """A table redrawn a few times a second on a terminal; progressive plain lines otherwise.
 
-    def __init__(self, console: Console, runs: Sequence[ToolRun], *, quiet: bool = False) -> None:
+    On a terminal the elapsed times tick, and a tool whose environment installs shows the
+    step and the installer's last line. Elsewhere (a CI log) nothing is redrawn: a line when
+    a tool starts installing, runs and finishes, and every ``heartbeat_s`` a line for each
+    tool still running (and each environment still installing). With ``verbose`` the tools'
+    output lines (:meth:`output`) are printed as they come, each prefixed by its tool.
+
+    ``live`` says whether to draw the table (default: when the console is a terminal);
+    the caller says no when its console is forced to be one (FORCE_COLOR) but writes to a
+    pipe. ``clock`` is the monotonic clock the progress times come from.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        runs: Sequence[ToolRun],
+        *,
+        quiet: bool = False,
+        verbose: bool = False,
+        live: bool | None = None,
+        heartbeat_s: float = HEARTBEAT_S,
+        paths: tuple[Path, Path] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.console = console
         self.runs = runs
         self.quiet = quiet
+        self.verbose = verbose and not quiet
+        self.live = (console.is_terminal if live is None else live) and not quiet
+        self.heartbeat_s = heartbeat_s
+        #: (project root, cwd): container paths in streamed output become host paths
+        self.paths = paths
+        self.clock = clock
         self._live: Live | None = None
         self._shown: dict[str, str] = {}
+        #: when the last line about each tool (or "env:PYTHON") was printed
+        self._said: dict[str, float] = {}
         self._progress: dict[str, ToolProgress] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def __enter__(self) -> LiveView:
-        if self.console.is_terminal and not self.quiet:
+        if self.live:
             self._live = Live(
-                self._table(), console=self.console, refresh_per_second=8, transient=False
+                console=self.console,
+                get_renderable=self._table,
+                refresh_per_second=REFRESH_PER_SECOND,
+                transient=False,
             )
             self._live.__enter__()
+        elif not self.quiet:
+            self._ticker = threading.Thread(target=self._tick_loop, name="devbox-heartbeat")
+            self._ticker.daemon = True
+            self._ticker.start()
         return self
 
     def __exit__(
@@ -104,43 +169,112 @@ class LiveView:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
         if self._live is not None:
-            self._live.update(self._table())
+            self._live.refresh()
             self._live.__exit__(exc_type, exc, tb)
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(min(1.0, self.heartbeat_s / 2)):
+            self.tick()
 
     def update(self, progress: dict[str, ToolProgress]) -> None:
         self._progress = progress
         if self._live is not None:
-            self._live.update(self._table())
+            self._live.refresh()  # outside our lock: rich's refresh thread holds its own
             return
-        if self.quiet:
+        with self._lock:
+            if self.quiet:
+                return
+            now = self.clock()
+            for run in self.runs:
+                p = progress.get(run.key)
+                if p is None or self._shown.get(run.key) == p.state or p.state == "queued":
+                    continue
+                self._shown[run.key] = p.state
+                self._said[run.key] = now
+                elapsed = _elapsed(p, now)
+                suffix = f" ({elapsed})" if elapsed and p.finished else ""
+                self._say(f"devbox: {self._label(run)}: {p.state}{suffix}")
+
+    def tick(self) -> None:
+        """On a non-terminal: a heartbeat for each tool running (and each environment
+        installing) that nothing was said about for ``heartbeat_s``."""
+        with self._lock:
+            if self.live or self.quiet:
+                return
+            now = self.clock()
+            envs: dict[str, ToolProgress] = {}
+            for run in self.runs:
+                p = self._progress.get(run.key)
+                if p is None:
+                    continue
+                if p.state == "installing" and p.step:
+                    envs.setdefault(run.python, p)
+                if p.state != "running" or p.started_at is None:
+                    continue
+                if now - self._said.get(run.key, p.started_at) >= self.heartbeat_s:
+                    self._said[run.key] = now
+                    self._say(
+                        f"devbox: {run.name} ({run.python}) still running, "
+                        + clock_text(now - p.started_at)
+                    )
+            for python, p in envs.items():
+                key = f"env:{python}"
+                since = p.installing_since if p.installing_since is not None else now
+                self._said.setdefault(key, since)
+                if now - self._said[key] >= self.heartbeat_s:
+                    self._said[key] = now
+                    detail = f": {p.detail}" if p.detail else ""
+                    self._say(
+                        f"devbox: Python {python} environment still installing "
+                        f"({p.step}{detail}), {clock_text(now - since)}"
+                    )
+
+    def output(self, lines: Sequence[tuple[str, str]]) -> None:
+        """-v: tool output lines as they come, ``pytest | ...`` (``pytest [3.13] | ...``
+        with several Python versions), above the table on a terminal."""
+        if not self.verbose or not lines:
             return
-        now = time.monotonic()
-        for run in self.runs:
-            p = progress.get(run.key)
-            if p is None or self._shown.get(run.key) == p.state or p.state == "queued":
+        by_key = {run.key: run for run in self.runs}
+        for key, line in lines:
+            run = by_key.get(key)
+            if run is None:
                 continue
-            self._shown[run.key] = p.state
-            elapsed = _elapsed(p, now)
-            suffix = f" ({elapsed})" if elapsed and p.state not in ("running", "installing") else ""
-            self.console.print(
-                f"devbox: {self._label(run)}: {p.state}{suffix}", highlight=False, markup=False
-            )
+            if self.paths is not None:
+                line = rewrite_paths(line, *self.paths)
+            text = Text(f"{self._label(run)} |" + (" " if line else ""), style="dim")
+            text.append_text(Text.from_ansi(line))
+            # the console's own lock orders this with the table (and the heartbeats)
+            self.console.print(text, soft_wrap=True)
+            self._said[key] = self.clock()
+
+    def _say(self, line: str) -> None:
+        self.console.print(line, highlight=False, markup=False)
 
     def _label(self, run: ToolRun) -> str:
         """``pytest``; with several Python versions, ``pytest [3.13]``."""
         return f"{run.name} [{run.python}]" if len({r.python for r in self.runs}) > 1 else run.name
 
     def _table(self) -> Table:
-        now = time.monotonic()
+        # Called by rich's refresh thread under rich's lock: it takes none of ours (the
+        # progress it reads is replaced whole or changed field by field).
+        now = self.clock()
         table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column("tool")
-        table.add_column("state")
-        table.add_column("time", justify="right")
+        table.add_column("tool", no_wrap=True)
+        table.add_column("state", no_wrap=True)
+        table.add_column("time", justify="right", no_wrap=True)
+        table.add_column("detail", no_wrap=True, overflow="ellipsis")
         for run in self.runs:
             p = self._progress.get(run.key, ToolProgress())
+            detail = _STEP_SEP.join(part for part in (p.step, p.detail) if part)
             table.add_row(
-                self._label(run), Text(p.state, style=_STYLES.get(p.state, "")), _elapsed(p, now)
+                self._label(run),
+                Text(p.state, style=_STYLES.get(p.state, "")),
+                _elapsed(p, now),
+                Text(detail, style="dim"),
             )
         return table
 
@@ -181,8 +315,10 @@ def print_output(console: Console, tool: ToolResult, project_root: Path, cwd: Pa
             )
         )
         output = tail
-    # Escape sequences a tool printed would drive the terminal; show the text only.
-    console.print(Text(ESCAPES.sub("", rewrite_paths(output, project_root, cwd)).rstrip("\n")))
+    # Escape sequences a tool printed would drive the terminal: only its colours are kept,
+    # as styles, which the console draws only when it draws colours.
+    text = colours_only(rewrite_paths(output, project_root, cwd)).rstrip("\n")
+    console.print(Text.from_ansi(text) if "\x1b" in text else Text(text))
 
 
 def print_environment_error(console: Console, message: str, detail: str) -> None:
@@ -193,9 +329,14 @@ def print_environment_error(console: Console, message: str, detail: str) -> None
         console.print(Text(detail))
 
 
-def print_outputs(console: Console, result: RunResult, project_root: Path, cwd: Path) -> None:
-    """-v: every tool's full output."""
+def print_outputs(
+    console: Console, result: RunResult, project_root: Path, cwd: Path, *, streamed: bool = False
+) -> None:
+    """-v: every tool's full output; with ``streamed`` (the live view printed the output of
+    every step that ran, as it came) only that of the tools replayed from the cache."""
     for tool in result.tools:
+        if streamed and not tool.cached:
+            continue
         console.rule(Text(f"{tool.name} ({tool.status.value}, Python {tool.python})"), align="left")
         print_output(console, tool, project_root, cwd)
 
@@ -205,19 +346,17 @@ def print_outputs(console: Console, result: RunResult, project_root: Path, cwd: 
 TESTS_WIDTH = 35
 
 
-def counts_cell(counts: TestCounts) -> str:
+def counts_cell(counts: TestCounts, width: int | None = None) -> str:
     """The summary's tests column.
 
     Without xfails and xpasses: the four counts, as always ("2 passed, 0 failed, 0 skipped,
     0 errors"). With them: passed and the counts that are not 0 ("2 passed, 1 failed,
     3 xfailed, 1 xpassed"), in short words when that is wider than :data:`TESTS_WIDTH`
     ("2 pass, 1 fail, 1 skip, 3 xfail, 1 xpass").
+
+    With ``width`` (what the row leaves for the column), a cell wider than that is made
+    shorter: passed and the counts that are not 0 in words, then in short words.
     """
-    if not counts.xfailed and not counts.xpassed:
-        return (
-            f"{counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped, "
-            f"{counts.errors} errors"
-        )
     parts = [
         (counts.passed, "passed", "pass"),
         (counts.failed, "failed", "fail"),
@@ -228,26 +367,50 @@ def counts_cell(counts: TestCounts) -> str:
     ]
     shown = [p for i, p in enumerate(parts) if i == 0 or p[0]]
     long = ", ".join(f"{n} {word}" for n, word, _ in shown)
-    if len(long) <= TESTS_WIDTH:
-        return long
-    return ", ".join(f"{n} {short}" for n, _, short in shown)
+    short = ", ".join(f"{n} {abbrev}" for n, _, abbrev in shown)
+    if not counts.xfailed and not counts.xpassed:
+        cell = (
+            f"{counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped, "
+            f"{counts.errors} errors"
+        )
+    else:
+        cell = long if len(long) <= TESTS_WIDTH else short
+    if width is None:
+        return cell
+    return next((c for c in (cell, long, short) if len(c) <= width), short)
 
 
 def print_summary(console: Console, result: RunResult) -> None:
-    table = Table(title=None, show_edge=False)
-    for col in ("tool", "kind", "python", "status", "time", "tests"):
-        table.add_column(col, justify="right" if col == "time" else "left")
-    for t in result.tools:
-        state = "cached" if t.cached and t else t.status.value
-        tests = "" if t.tests is None else counts_cell(t.tests)
-        table.add_row(
+    """One row per tool, within the console's width (80 columns in a log, unless COLUMNS
+    says otherwise): the tests column is abbreviated to fit, and no cell wraps."""
+    columns = ("tool", "kind", "python", "status", "time", "tests")
+    rows = [
+        (
             t.name,
             t.kind,
             t.python,
-            Text(state, style=_STYLES[state]),
+            "cached" if t.cached and t else t.status.value,
             f"{t.duration_s:.1f}s",
-            tests,
         )
+        for t in result.tools
+    ]
+    # Each column is padded by a space on both sides and ruled from the next one.
+    used = sum(max(len(c) for c in col) for col in zip(columns, *rows, strict=False))
+    used += 2 * len(columns) + len(columns) - 1 + 1  # padding, rules; the last pad
+    room = max(len("tests"), console.width - used)
+    table = Table(title=None, show_edge=False)
+    for i, col in enumerate(columns):
+        table.add_column(
+            col,
+            justify="right" if col == "time" else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            # only the tests column gives way when even its shortest form is too wide
+            min_width=None if col == "tests" else max(len(c[i]) for c in [columns, *rows]),
+        )
+    for t, (name, kind, python, state, time_s) in zip(result.tools, rows, strict=True):
+        tests = "" if t.tests is None else counts_cell(t.tests, room)
+        table.add_row(name, kind, python, Text(state, style=_STYLES[state]), time_s, tests)
     console.print(table)
     several = len({t.python for t in result.tools}) > 1
     failed = [
