@@ -1,6 +1,6 @@
 """The daily loop against the real engine: tools chosen on the command line, one
-dependency environment shared by lint, test, check and any subset of tools, and a shell
-command that reads stdin."""
+dependency environment shared by lint, test, check and any subset of tools, resolved
+versions and --refresh, and a shell command that reads stdin."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from conftest import cli_env
-from helpers import copy_fixture
+from helpers import copy_fixture, make_project
+from pkgindex import SimpleIndex, bridge_gateway
 
 pytestmark = pytest.mark.engine
 
@@ -92,3 +93,58 @@ def test_shell_commands_read_stdin_and_get_a_tty_when_devbox_has_one(
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, out.decode(errors="replace")
     assert b"tty True True" in out
+
+
+def test_versions_are_reported_and_refresh_picks_up_a_new_release(
+    devbox: Any, tmp_path: Path
+) -> None:
+    """A local index serves 1.0 of a dependency, then also 1.1: a plain run keeps the
+    environment it has (1.0, replayed), --refresh resolves anew (1.1), and later runs keep that."""
+    index = SimpleIndex(bridge_gateway())
+    dist = f"devbox-refresh-probe-{uuid.uuid4().hex[:8]}"  # no earlier run installed it
+    module = dist.replace("-", "_")
+    index.add(dist, "1.0")
+    try:
+        project = make_project(
+            tmp_path / "refresh",
+            f"""
+[project]
+name = "refreshdemo"
+version = "0.1"
+dependencies = ["{dist}"]
+
+[tool.devbox]
+python = "3.11"
+extra-index-url = ["http://{index.url}/simple"]
+lint = ["ruff"]
+test = ["pytest"]
+""",
+            {
+                "tests/test_probe.py": f"import {module}\n\n\ndef test_probe() -> None:\n    assert {module}.VALUE\n"
+            },
+        )
+        first = devbox("test", "-v", cwd=project)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert first.report is not None
+        (env,) = first.report["environments"]
+        assert env["packages"][dist] == "1.0"
+        assert first.tool("pytest")["version"] == env["packages"]["pytest"]
+
+        index.add(dist, "1.1")
+        again = devbox("test", "--rerun", "-v", cwd=project)
+        assert again.report is not None, again.stdout + again.stderr
+        assert again.report["environments"][0]["cached"] is True
+        assert again.report["environments"][0]["packages"][dist] == "1.0"
+
+        refreshed = devbox("test", "--refresh", "-v", cwd=project)
+        assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
+        assert refreshed.report is not None
+        assert refreshed.report["environments"][0]["cached"] is False
+        assert refreshed.report["environments"][0]["packages"][dist] == "1.1"
+
+        after = devbox("lint", cwd=project)  # any command: the refreshed environment
+        assert after.report is not None, after.stdout + after.stderr
+        assert after.report["environments"][0]["cached"] is True
+        assert after.report["environments"][0]["packages"][dist] == "1.1"
+    finally:
+        index.close()

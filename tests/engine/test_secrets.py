@@ -4,17 +4,12 @@ image's layers or history, in devbox's output, logs, progress record or report."
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import http.server
-import io
 import json
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 import uuid
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,86 +18,19 @@ import pytest
 
 from devbox.results.progress import BuildProgress
 from helpers import make_project
+from pkgindex import SimpleIndex, bridge_gateway
 
 pytestmark = pytest.mark.engine
 
 PROBE = "devbox_secret_probe"
 
 
-def make_wheel(version: str) -> tuple[str, bytes]:
-    """A minimal pure-Python wheel of PROBE (the index serves nothing else)."""
-    name = f"{PROBE}-{version}-py3-none-any.whl"
-    info = f"{PROBE}-{version}.dist-info"
-    files = {
-        f"{PROBE}/__init__.py": f'VALUE = "probe {version}"\n',
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: devbox-secret-probe\nVersion: {version}\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: devbox-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
-    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for path, text in files.items():
-            zf.writestr(path, text)
-    return name, buf.getvalue()
-
-
-class PrivateIndex:
-    """A PEP 503 simple index that answers only with the right basic-auth credentials."""
+class PrivateIndex(SimpleIndex):
+    """The index with credentials, serving one wheel of the probe."""
 
     def __init__(self, host: str, user: str, token: str, version: str) -> None:
-        self.wheel_name, self.wheel = make_wheel(version)
-        self.expected = "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()
-        self.authorized: list[str] = []
-        index = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_HEAD(self) -> None:
-                self.do_GET(head=True)
-
-            def do_GET(self, head: bool = False) -> None:
-                if self.headers.get("Authorization") != index.expected:
-                    self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Basic realm="devbox-test"')
-                    self.end_headers()
-                    return
-                index.authorized.append(self.path)
-                if self.path.rstrip("/") == "/simple/devbox-secret-probe":
-                    sha = hashlib.sha256(index.wheel).hexdigest()
-                    body = f'<a href="/files/{index.wheel_name}#sha256={sha}">{index.wheel_name}</a>'.encode()
-                    kind = "text/html"
-                elif self.path == f"/files/{index.wheel_name}":
-                    body, kind = index.wheel, "application/octet-stream"
-                else:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if not head:
-                    self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
-        self.url = f"{host}:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-
-def bridge_gateway() -> str:
-    """The host's address on the engine's default bridge: what build steps can reach."""
-    out = subprocess.run(
-        ["docker", "network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    return out
+        super().__init__(host, user, token)
+        self.wheel_name = self.add("devbox-secret-probe", version)
 
 
 @pytest.fixture
@@ -111,8 +39,7 @@ def private_index() -> Iterator[tuple[PrivateIndex, str, str]]:
     version = f"1.0.{uuid.uuid4().int % 10**9}"  # unique: no earlier install step can replay
     index = PrivateIndex(bridge_gateway(), user, token, version)
     yield index, user, token
-    index.server.shutdown()
-    index.server.server_close()
+    index.close()
 
 
 def everything_devbox_kept(cache: Path) -> bytes:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import snapshot
-from devbox import config
+from devbox import config, tools
 from devbox.commands.init import InitResult, init, propose
 from devbox.config import Source
 from devbox.config.project import tomllib
@@ -57,7 +57,8 @@ FIXTURE_CASES = {
     "init_src": {
         # the file ends with a newline: one more makes the blank line before the table
         "separator": "\n",
-        "keys": ["python", "installer", "extras", "lint", "test"],
+        "keys": ["python", "installer", "extras", "lint", "test", "tools"],
+        "pinned": ["ruff", "mypy"],
         "python": ("3.13",),
         "extras": ("test",),
         "groups": (),
@@ -75,7 +76,8 @@ FIXTURE_CASES = {
     },
     "init_flat": {
         "separator": "\n",
-        "keys": ["python", "installer", "packages", "lint", "test"],
+        "keys": ["python", "installer", "packages", "lint", "test", "tools"],
+        "pinned": ["flake8"],
         "python": ("3.11",),
         "extras": (),
         "groups": (),
@@ -93,7 +95,8 @@ FIXTURE_CASES = {
     "init_groups": {
         # no newline at the end of this file: two make the blank line
         "separator": "\n\n",
-        "keys": ["python", "installer", "groups", "lint", "test"],
+        "keys": ["python", "installer", "groups", "lint", "test", "tools"],
+        "pinned": ["ruff"],
         "python": ("3.13",),
         "extras": (),
         "groups": ("dev",),
@@ -143,7 +146,11 @@ def test_the_written_table_loads_with_the_expected_values(name: str, tmp_path: P
         assert getattr(cfg, key) == case[key], key
     assert cfg.installer == "uv"
     assert cfg.requirements == ()
-    assert cfg.tools == {}
+    # the linters the project does not declare itself, pinned to devbox's tested versions
+    assert {n: o.packages for n, o in cfg.tools.items()} == {
+        n: tools.BUILTIN[n].packages for n in case["pinned"]
+    }
+    assert all("==" in p for n in case["pinned"] for p in tools.BUILTIN[n].packages)
     for key in case["keys"]:
         assert cfg.sources[key] is Source.PYPROJECT, key
 
@@ -296,7 +303,7 @@ def test_force_replaces_the_table_and_its_sub_tables_in_place(tmp_path: Path) ->
     assert (root / "pyproject.toml").read_text(encoding="utf-8") == expected
     cfg = load_config(root)
     assert cfg.lint == ("ruff", "mypy")
-    assert cfg.tools == {}
+    assert set(cfg.tools) == {"ruff", "mypy"}  # the pins, not the old [tool.devbox.tools.fake]
 
 
 @pytest.mark.parametrize(

@@ -129,3 +129,33 @@ def test_a_devbox_option_typo_is_a_devbox_usage_error(
     code, _, err = run_main(["-C", str(root), "lint", "--", "--select", "E"], capsys)
     assert code == 2 and not seen
     assert "devbox lint passes no arguments to the linters" in err
+
+
+# --- pinned default tools ---------------------------------------------------------------------
+
+
+def test_default_linters_are_pinned_and_the_projects_own_declaration_wins(tmp_path: Path) -> None:
+    from devbox import tools
+
+    assert all("==" in p for n in ("ruff", "mypy", "black", "isort", "flake8", "pylint")
+               for p in tools.BUILTIN[n].packages)  # fmt: skip
+    root = make_project(tmp_path / "pinned", PROJECT)
+    reqs = plan(root, "check").requirements
+    assert tools.BUILTIN["ruff"].packages[0] in reqs and "pytest" in reqs
+    declared = make_project(
+        tmp_path / "declared",
+        PROJECT.replace(
+            "[tool.devbox]", '[dependency-groups]\ntest = ["ruff<0.5", "pytest"]\n[tool.devbox]'
+        ),
+    )
+    reqs = plan(declared, "check").requirements
+    assert "ruff<0.5" in reqs and not any(r.startswith("ruff==") for r in reqs)
+    assert reqs.count("pytest") == 1
+
+
+def test_a_tool_in_uv_lock_runs_the_locked_version(tmp_path: Path) -> None:
+    lock = 'version = 1\n[[package]]\nname = "Ruff"\nversion = "0.4.0"\n'
+    root = make_project(tmp_path, PROJECT + 'installer = "uv"\n', {"uv.lock": lock})
+    reqs = plan(root, "check").requirements
+    assert not any(r.startswith("ruff") for r in reqs)
+    assert any(r.startswith("mypy==") for r in reqs)

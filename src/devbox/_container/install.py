@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from typing import Any
 
 try:  # in the image: mounted next to this script
@@ -35,6 +36,7 @@ NATIVE_AUTO = "devbox:native-build"
 STATUS_FILE = "status.json"
 INSTALL_LOG = "install.log"
 FIELD_OK = "ok"
+FIELD_PACKAGES = "packages"
 FIELD_EXIT_CODE = "exit_code"
 #: the keys of INSTALL_SPEC this script reads (spec[...]), and of its "lock" (lock[...])
 INSTALL_SPEC_KEYS = (
@@ -46,6 +48,7 @@ INSTALL_SPEC_KEYS = (
     "metadata_note",
     "name",
     "project_install",
+    "refresh",
     "version",
 )
 LOCK_KEYS = ("extras", "groups")
@@ -188,9 +191,24 @@ def system() -> None:
         say("native code: could not install %s %s" % (", ".join(names), NOT_SET))
 
 
+REFRESH = False  # --refresh was asked within the last hour: uv revalidates what it cached
+#: how long after `devbox --refresh` an install (of a new dependency set) still revalidates
+REFRESH_WINDOW_S = 3600
+
+
+def refresh_asked(token: "object") -> bool:
+    """The spec's refresh token is "<unix time>-<id>": asked recently (see REFRESH_WINDOW_S)."""
+    try:
+        asked = int(str(token).split("-", 1)[0])
+    except ValueError:
+        return False
+    return abs(time.time() - asked) < REFRESH_WINDOW_S
+
+
 def installer_command(installer: str) -> "list[str]":
     if installer == "uv":
-        return [UV_VENV + "/bin/uv", "pip", "install", "--python", VENV + "/bin/python"]
+        cmd = [UV_VENV + "/bin/uv", "pip", "install", "--python", VENV + "/bin/python"]
+        return cmd + (["--refresh"] if REFRESH else [])
     return [VENV + "/bin/python", "-m", "pip", "install"]
 
 
@@ -229,6 +247,20 @@ def installed_names() -> "list[str]":
     )  # fmt: skip
     names: "list[str]" = json.loads(out.decode())
     return names
+
+
+def installed_versions() -> "dict[str, str]":
+    """Every distribution in the venv (normalised name → version): what the tools run with."""
+    try:
+        out = subprocess.check_output(
+            [VENV + "/bin/python", "-c",
+             "import importlib.metadata as m, json; print(json.dumps("
+             "{(d.metadata['Name'] or ''): d.version for d in m.distributions()}))"]
+        )  # fmt: skip
+        found = json.loads(out.decode())
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return {}
+    return {normalize(k): str(v) for k, v in sorted(found.items()) if k}
 
 
 def remove_project_wheel(name: str, installer: str) -> None:
@@ -318,14 +350,18 @@ def deps(python: str) -> None:
         except Failed as exc:
             status[FIELD_OK] = False
             status[FIELD_EXIT_CODE] = exc.args[0]
+        else:
+            status[FIELD_PACKAGES] = installed_versions()
     LOG = None
     with open(os.path.join(ENV_STATUS, STATUS_FILE), "w") as f:
         json.dump(status, f)
 
 
 def install(python: str) -> None:
+    global REFRESH
     with open(INSTALL_SPEC) as f:
         spec = json.load(f)
+    REFRESH = bool(spec["refresh"]) and refresh_asked(spec["refresh"])
     have = venv_python_version()
     if have != python:
         say(

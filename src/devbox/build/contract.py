@@ -70,8 +70,10 @@ OUTPUT_FILE = "output"
 #: pytest's JUnit XML, in OUT/NAME/PYTHON (tools with junit only)
 JUNIT_FILE = "junit.xml"
 
-#: STATUS_FILE fields the host reads: the install step's outcome (bool) ...
+#: STATUS_FILE fields the host reads: the install step's outcome (bool) and what it left
+#: installed (FIELD_PACKAGES: normalised distribution name → version) ...
 FIELD_OK = "ok"
+FIELD_PACKAGES = "packages"
 #: ... a tool's (int; -1 when it could not run) ...
 FIELD_EXIT_CODE = "exit_code"
 #: ... how long it ran (float, seconds) ...
@@ -118,6 +120,7 @@ INSTALL_SPEC_KEYS = (
     "metadata_note",
     "name",
     "project_install",
+    "refresh",
     "version",
 )
 #: install_spec() keys no script reads: there so that the dependency stage's cache key (the

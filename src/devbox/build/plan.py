@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 from pyproject_metadata import ConfigurationError, StandardMetadata
 
@@ -24,8 +25,8 @@ from devbox import tools
 from devbox.build.contract import INSTALL_DIR, NATIVE_AUTO
 from devbox.config import Config, Source
 from devbox.config.keys import KEYS
-from devbox.config.project import ProjectFacts, normalize_name, sdist_version
-from devbox.config.testdeps import outside_extra
+from devbox.config.project import ProjectFacts, normalize_name, sdist_version, tomllib
+from devbox.config.testdeps import file_requirement_names, outside_extra, req_name
 from devbox.errors import ConfigError
 
 Command = Literal["lint", "test", "check"]
@@ -112,6 +113,8 @@ class ToolRun:
     junit: bool
     #: seconds the tool may run before it is stopped (tool_timeout()); None: no limit
     timeout: float | None = None
+    #: the distribution whose version is the tool's (its first package), normalised
+    package: str | None = None
 
     @property
     def key(self) -> str:
@@ -171,6 +174,9 @@ class Plan:
     #: ``touch -r``, ``chmod``): BuildKit's incremental transfer would miss them (see
     #: :func:`scan_tree`); None when there was no earlier transfer to compare with
     rewritten: tuple[str, ...] | None = ()
+    #: ``devbox --refresh``'s token for this project ("<unix time>-<id>"; "" never asked): part
+    #: of the dependency stage's key, so a refresh resolves anew and later runs keep the result
+    refresh: str = ""
 
     @property
     def native_note(self) -> str | None:
@@ -221,6 +227,7 @@ class Plan:
             "lock": None
             if self.lock is None
             else {"extras": list(self.lock.extras), "groups": list(self.lock.groups)},
+            "refresh": self.refresh or None,
         }
 
 
@@ -582,6 +589,16 @@ def tool_packages(config: Config, name: str) -> tuple[str, ...]:
     return tuple(builtin.packages) if builtin else ()
 
 
+def _package_name(packages: Sequence[str]) -> str | None:
+    """The normalised distribution name of a tool's first package (``ruff==0.8`` → ruff)."""
+    for req in packages:
+        try:
+            return normalize_name(Requirement(req).name)
+        except InvalidRequirement:
+            continue
+    return None
+
+
 def _tool_runs(
     config: Config,
     command: Command,
@@ -619,7 +636,14 @@ def _tool_runs(
         # Interpreter-blind tools (ruff, black, ...) run once, on the first version.
         for python in pythons if per_python else pythons[:1]:
             run = ToolRun(
-                name, kind, python, tuple(command_), env, junit, tool_timeout(config, name)
+                name,
+                kind,
+                python,
+                tuple(command_),
+                env,
+                junit,
+                tool_timeout(config, name),
+                _package_name(tool_packages(config, name)),
             )
             if rerun_args.setdefault(run.rerun_arg, name) != name:
                 raise ConfigError(
@@ -651,9 +675,32 @@ def _requirements(
         for group in config.groups:
             requirements += _expand(_group(group, facts), facts, seen)
     requirements += config.packages
-    requirements += tool_packages
+    # A tool the project declares itself (its test/dev dependencies, requirement files, uv.lock)
+    # runs in the project's version: devbox's pinned default is left out, never both.
+    declared = {n for n in map(req_name, requirements) if n}
+    for rel in config.requirements:
+        declared |= file_requirement_names(facts.root, rel)
+    if locked:
+        declared |= locked_names(facts.root)
+    requirements += [p for p in tool_packages if req_name(p) not in declared]
     requirements += [f"-r {REQUIREMENTS_DIR}/{r}" for r in config.requirements]
     return requirements
+
+
+def locked_names(root: Path) -> set[str]:
+    """The distributions uv.lock pins (its ``[[package]]`` names), normalised."""
+    try:
+        data = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return set()
+    packages = data.get("package")
+    if not isinstance(packages, list):
+        return set()
+    return {
+        normalize_name(p["name"])
+        for p in packages
+        if isinstance(p, dict) and isinstance(p.get("name"), str)
+    }
 
 
 def _project_install(facts: ProjectFacts) -> ProjectInstall:
@@ -687,6 +734,7 @@ def make_plan(
     offline: bool = False,
     sent_at: float | None = None,
     only: Sequence[str] = (),
+    refresh: str = "",
 ) -> Plan:
     """``unavailable``: Python versions whose base image cannot be had (left out, reported).
     ``sent_at``: when the engine last received this tree (see :attr:`Plan.rewritten`)."""
@@ -745,4 +793,5 @@ def make_plan(
         else tuple(p for p in scan.rewritten if p == "." or not excluded(p, excludes)),
         system_packages=system_packages(config, facts),
         version=version or FALLBACK_VERSION,
+        refresh=refresh,
     )

@@ -51,6 +51,8 @@ class Options:
     offline: bool = False
     #: --strict-base: a stale or missing base-ref is an error, not a warning
     strict_base: bool = False
+    #: --refresh: resolve the dependency environments anew (newer releases upstream)
+    refresh: bool = False
 
 
 def cache_home(env: Mapping[str, str]) -> Path:
@@ -101,6 +103,7 @@ def load_plan(opts: Options, env: Mapping[str, str], unavailable: Sequence[str] 
         unavailable=unavailable,
         offline=opts.offline,
         only=opts.tools,
+        refresh=state.refresh_token(work_dir_of(env, facts.root) / state.STATE_FILE),
     )
 
 
@@ -250,6 +253,10 @@ def prepare(
         raise BuildFailed(diagnose.missing_image_message(cfg.image_for(python), why))
     work = work_dir_of(env, facts.root)
     last = state.tree_state(work / state.STATE_FILE)
+    if opts.refresh:
+        refresh = state.new_refresh_token(work / state.STATE_FILE)
+    else:
+        refresh = state.refresh_token(work / state.STATE_FILE)
     walked_at = time.time()
     plan = make_plan(
         cfg,
@@ -260,6 +267,7 @@ def prepare(
         offline=opts.offline,
         sent_at=last.sent_at,
         only=opts.tools,
+        refresh=refresh,
     )
     if plan.native_note:  # the project builds native code and system-packages is not set
         console.print(plan.native_note, highlight=False, markup=False, soft_wrap=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,6 +73,21 @@ def build_args(
     args.update({e.rerun_arg: nonce for e in plan.environments if e.python in failed_envs})
     args.update({base_arg(e): bases[e.python] for e in plan.environments if e.python in bases})
     return args
+
+
+def refresh_token(state_file: Path) -> str:
+    """The project's refresh token (``devbox --refresh``), "" when none was asked for."""
+    token = _read(state_file).get("refresh")
+    return token if isinstance(token, str) and len(token) < 100 and token.isprintable() else ""
+
+
+def new_refresh_token(state_file: Path) -> str:
+    """A new refresh token, remembered: the dependency stages resolve anew, and later runs
+    (and shells) keep what this one installs."""
+    data = _read(state_file)
+    data["refresh"] = f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
+    fsutil.atomic_write(state_file, json.dumps(data) + "\n")
+    return str(data["refresh"])
 
 
 def replayed_failures(result: RunResult) -> tuple[set[str], set[str]]:

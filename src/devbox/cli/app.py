@@ -100,6 +100,7 @@ def _run(ctx: click.Context, command: str, tools: tuple[str, ...], **kw: Any) ->
         )
         == "github",
         rerun=kw["rerun"],
+        refresh=kw["refresh"],
         all_pythons=kw["all_pythons"],
         verbose=kw["verbose"],
         quiet=kw["quiet"],

@@ -104,6 +104,13 @@ RUN = (
         help="Run every selected tool, even those BuildKit could replay.",
     ),
     click.option(
+        "-r",
+        "--refresh",
+        is_flag=True,
+        help="Resolve the dependency environment anew (picks up new releases upstream; "
+        "later runs keep it). No cache is pruned.",
+    ),
+    click.option(
         "--base",
         "base_ref",
         metavar="REF",

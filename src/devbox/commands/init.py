@@ -20,17 +20,24 @@ from typing import Any
 
 import tomlkit
 
-from devbox import config, tools
+from devbox import __version__, config, tools
 from devbox.config.project import (
     PYPROJECT,
     ProjectFacts,
     detect_import_root,
     inspect_project,
+    normalize_name,
     read_pyproject,
     tomllib,
 )
 from devbox.config.testdeps import TEST_NAMES as TEST_NAMES
-from devbox.config.testdeps import find_test_dependencies, read_tox, tox_deps
+from devbox.config.testdeps import (
+    Found,
+    find_test_dependencies,
+    installed_names,
+    read_tox,
+    tox_deps,
+)
 from devbox.config.testdeps import read_ini as _read_ini
 from devbox.edit.pyproject import insert_table
 from devbox.errors import ConfigError
@@ -63,7 +70,8 @@ class _Proposal:
 
     header: list[str] = field(default_factory=list)
     keys: dict[str, tuple[object, list[str]]] = field(default_factory=dict)
-    tool_tables: dict[str, tuple[dict[str, object], list[str]]] = field(default_factory=dict)
+    #: tool → key → (value, the comment lines above it)
+    tool_tables: dict[str, dict[str, tuple[object, list[str]]]] = field(default_factory=dict)
 
     def set(self, name: str, value: object, *why: str) -> None:
         config.KEYS[name].check(value)  # a proposal is always a legal value
@@ -169,9 +177,9 @@ def _test_dependencies(
     python: str,
     locked: bool,
     notes: list[str],
-) -> None:
+) -> Found:
     """Exactly what a run without this table installs (devbox.config.testdeps), each key
-    with where it was found."""
+    with where it was found; returns it."""
     found = find_test_dependencies(facts, tox, python)
     if not found:
         notes.append(
@@ -179,7 +187,7 @@ def _test_dependencies(
             "file, tox or nox test environment): none proposed. Add extras, groups, "
             "requirements or packages if the tests need more than pytest."
         )
-        return
+        return found
     env = tox_deps(tox, python) if found.from_tox else None
     why = [
         f"What `devbox test` installs when this table names none: "
@@ -195,6 +203,7 @@ def _test_dependencies(
     if env is not None and (env.conditional or env.skipped):
         left = [_safe(s) for s in (*env.conditional, *env.skipped)]
         notes.append(f"{env.where} deps not carried over: {', '.join(left)}.")
+    return found
 
 
 def _lint_and_test(p: _Proposal, found: _Found) -> list[str]:
@@ -232,17 +241,38 @@ def _system_packages(p: _Proposal, facts: ProjectFacts) -> None:
         )
 
 
-def _tool_tables(p: _Proposal, pyproject: Mapping[str, Any], lint: list[str]) -> None:
+def _tool_tables(
+    p: _Proposal, pyproject: Mapping[str, Any], lint: list[str], declared: set[str]
+) -> None:
+    """mypy's command when [tool.mypy] sets files; the pinned version of each linter the
+    project does not declare itself (so that upgrading devbox changes no linter's verdict)."""
     mypy = _table(pyproject, "tool", "mypy")
     if "mypy" in lint and mypy is not None and mypy.get("files"):
-        p.tool_tables["mypy"] = (
-            {"command": ["mypy"]},
+        p.tool_tables["mypy"] = {
+            "command": (
+                ["mypy"],
+                [
+                    "[tool.mypy] sets files: run plain `mypy` so it checks those, "
+                    "not the whole tree (the built-in command is `mypy .`)."
+                ],
+            )
+        }
+    for name in lint:
+        builtin = tools.BUILTIN.get(name)
+        pins = [pkg for pkg in builtin.packages if "==" in pkg] if builtin else []
+        if not pins or normalize_name(name) in declared:
+            continue
+        p.tool_tables.setdefault(name, {})["packages"] = (
+            pins,
             [
-                "[tool.mypy] sets files: run plain `mypy` so it checks those, "
-                "not the whole tree (the built-in command is `mypy .`)."
+                f"Pinned to the version devbox {__version__} was tested with; change it when "
+                "you choose to (the project's own declaration of the tool wins over this)."
             ],
         )
-        config.KEYS["tools"].check({k: v for k, (v, _) in p.tool_tables.items()})
+    if p.tool_tables:
+        config.KEYS["tools"].check(
+            {t: {k: v for k, (v, _) in body.items()} for t, body in p.tool_tables.items()}
+        )
 
 
 def _propose(project_dir: Path) -> _Proposal:
@@ -259,10 +289,12 @@ def _propose(project_dir: Path) -> _Proposal:
     tox = found.tox if found.tox is not None else read_tox(root, pyproject, notes)
     python = p.keys["python"][0]
     assert isinstance(python, str)
-    _test_dependencies(p, facts, tox, python, locked, notes)
-    lint = _lint_and_test(p, found)
+    found_deps = _test_dependencies(p, facts, tox, python, locked, notes)
+    _lint_and_test(p, found)
     _system_packages(p, facts)
-    _tool_tables(p, pyproject, lint)
+    proposed_lint = p.keys["lint"][0]
+    assert isinstance(proposed_lint, list)
+    _tool_tables(p, pyproject, proposed_lint, installed_names(facts, found_deps))
     p.header += notes
     return p
 
@@ -283,12 +315,12 @@ def _render(p: _Proposal) -> str:
         table.add(name, value)
     if p.tool_tables:
         tools_table = tomlkit.table(is_super_table=True)
-        for name, (body, why) in p.tool_tables.items():
+        for name, body in p.tool_tables.items():
             sub = tomlkit.table()
-            for line in why:
-                for part in _comment_lines(line):
-                    sub.add(tomlkit.comment(part))
-            for key, value in body.items():
+            for key, (value, why) in body.items():
+                for line in why:
+                    for part in _comment_lines(line):
+                        sub.add(tomlkit.comment(part))
                 sub.add(key, value)
             tools_table.add(name, sub)
         table.add("tools", tools_table)

@@ -41,6 +41,7 @@ __all__ = [
     "EnvDeps",
     "Found",
     "expand_braces",
+    "file_requirement_names",
     "find_test_dependencies",
     "group_requirements",
     "installed_names",
@@ -507,7 +508,7 @@ def _from_env(
     )
 
 
-def _file_names(root: Path, rel: str, depth: int = 0) -> set[str]:
+def file_requirement_names(root: Path, rel: str, depth: int = 0) -> set[str]:
     """The distributions a requirement file names (with the files it includes, inside root)."""
     names: set[str] = set()
     try:
@@ -520,7 +521,7 @@ def _file_names(root: Path, rel: str, depth: int = 0) -> set[str]:
             inc = re.sub(r"^(-r|--requirement)[=\s]*", "", line)
             inc = (Path(rel).parent / inc).as_posix()
             if _inside(root, inc):
-                names |= _file_names(root, inc, depth + 1)
+                names |= file_requirement_names(root, inc, depth + 1)
         elif line and not line.startswith(("-", "#")):
             name = req_name(line)
             if name:
@@ -538,7 +539,7 @@ def installed_names(facts: ProjectFacts, found: Found) -> set[str]:
         reqs += group_requirements(facts, group)
     names = {n for n in map(req_name, reqs) if n}
     for rel in found.requirements:
-        names |= _file_names(facts.root, rel)
+        names |= file_requirement_names(facts.root, rel)
     return names
 
 

@@ -51,10 +51,14 @@ def collect(
         )
         for p, why in missing.items()
     ]
+    packages = {e.python: e.packages for e in environments}
+    results = []
+    for r in plan.tools:
+        result = read_result(out, r, cached=progress.tools[r.key].state == "cached")
+        version = packages.get(r.python, {}).get(r.package or "")
+        results.append(dataclasses.replace(result, version=version) if version else result)
     return RunResult(
-        tuple(
-            read_result(out, r, cached=progress.tools[r.key].state == "cached") for r in plan.tools
-        ),
+        tuple(results),
         context_bytes=progress.context_bytes,
         environments=tuple(sorted(environments, key=lambda e: python_order.index(e.python))),
     )

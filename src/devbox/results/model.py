@@ -11,10 +11,11 @@ import enum
 import errno
 import json
 import os
+import re
 import stat
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from devbox.build.contract import (
     FIELD_ENVIRONMENT_ERROR,
     FIELD_EXIT_CODE,
     FIELD_OK,
+    FIELD_PACKAGES,
     FIELD_TIMED_OUT,
     FIELD_WARNINGS,
     INSTALL_LOG,
@@ -102,6 +104,8 @@ class ToolResult:
     #: what the tool step warns about although the tool ran (an extension that was not
     #: built, an install that failed), one line each, printable
     warnings: tuple[str, ...] = ()
+    #: the version of the tool's distribution in its environment, when known
+    version: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.status)
@@ -137,6 +141,8 @@ class ToolResult:
             data["hints"] = list(self.hints)
         if self.warnings:
             data["warnings"] = list(self.warnings)
+        if self.version:
+            data["version"] = self.version
         return data
 
 
@@ -154,6 +160,8 @@ class Environment:
     log: str = ""
     #: the pre-built dependency image used instead of installing (base-ref), if any
     base: str = ""
+    #: what it has installed: normalised distribution name → version
+    packages: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -165,6 +173,8 @@ class Environment:
         }
         if not self.ok:
             data["error"] = self.error
+        if self.packages:
+            data["packages"] = dict(self.packages)
         return data
 
 
@@ -339,7 +349,7 @@ def read_environment(out_dir: Path, python: str, image: str, *, cached: bool) ->
             python, image, cached, ok=False, error="the install step recorded no outcome"
         )
     if ok:
-        return Environment(python, image, cached)
+        return Environment(python, image, cached, packages=_packages(status.get(FIELD_PACKAGES)))
     try:
         log = read_exported(out_dir, where, INSTALL_LOG).decode("utf-8", errors="replace")
     except NotARegularFile as exc:
@@ -414,6 +424,29 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         timeout_s=run.timeout,
         warnings=warnings,
     )
+
+
+_DIST_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}$")
+#: at most this many packages are read from an environment's record
+MAX_PACKAGES = 5000
+
+
+def _packages(value: object) -> dict[str, str]:
+    """An install step's package record, keeping only well-formed names and versions (it is
+    printed and written to reports)."""
+    if not isinstance(value, dict):
+        return {}
+    out: dict[str, str] = {}
+    for name, version in list(value.items())[:MAX_PACKAGES]:
+        if (
+            isinstance(name, str)
+            and isinstance(version, str)
+            and _DIST_NAME.match(name)
+            and _VERSION.match(version)
+        ):
+            out[name] = version
+    return out
 
 
 #: at most this many warnings per tool, each at most this long

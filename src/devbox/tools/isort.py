@@ -26,7 +26,7 @@ ISORT = Tool(
     name="isort",
     kind="lint",
     command=("isort", "--check-only", "."),
-    packages=("isort",),
+    packages=("isort==9.0.2",),
     env={},
     per_python=False,
     junit=False,
