@@ -427,3 +427,97 @@ def test_plugins_alone_are_found(tmp_path: Path) -> None:
     assert (
         found.line == "devbox: test dependencies: pytest-asyncio (pytest.ini asyncio_mode) (found)"
     )
+
+
+# --- what real projects do (benchmarks/parity.py found each) ------------------------------------
+
+
+def test_tox_path_substitutions(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        BASE,
+        {
+            "tox.ini": "[testenv]\ndeps =\n    -rrequirements{/}ci.txt\n    -r{toxinidir}/req-test.txt\n",
+            "requirements/ci.txt": "six\n",
+            "req-test.txt": "toml\n",
+        },
+    )
+    found = found_in(root)
+    assert found.requirements == ("requirements/ci.txt", "req-test.txt")
+
+
+@pytest.mark.parametrize(
+    ("rel", "line", "extras"),
+    [
+        ("requirements.txt", "-e .", ()),
+        ("requirements.txt", "--editable=.", ()),
+        ("requirements.txt", ".[test,docs]", ("test", "docs")),
+        ("requirements.txt", "-e .[test]", ("test",)),
+        ("requirements/ci.txt", "-e ..", ()),
+        ("test-requirements.txt", "referencing @ file:.", ()),
+        ("test-requirements.txt", "pkg[x] @ file://./", ()),
+        ("requirements.txt", "-e ./", ()),
+    ],
+)
+def test_lines_that_install_the_project_itself(
+    rel: str, line: str, extras: tuple[str, ...]
+) -> None:
+    from devbox.build.plan import self_line
+
+    assert self_line(line, rel) == extras
+
+
+@pytest.mark.parametrize(
+    ("rel", "line"),
+    [
+        ("requirements.txt", "-e ./vendor/lib"),
+        ("requirements.txt", "six"),
+        ("requirements/ci.txt", "-e ."),  # requirements/ itself, not the project
+        ("requirements.txt", "-r other.txt"),
+        ("requirements.txt", "lib @ https://example.invalid/lib.whl"),
+    ],
+)
+def test_other_lines_are_not_the_project(rel: str, line: str) -> None:
+    from devbox.build.plan import self_line
+
+    assert self_line(line, rel) is None
+
+
+def test_a_requirement_file_that_installs_the_project_is_copied_without_that_line(
+    tmp_path: Path,
+) -> None:
+    from devbox.build.plan import SELF_NOTE, make_plan
+
+    root = make_project(
+        tmp_path,
+        BASE + '[project.optional-dependencies]\ntest = ["toml"]\n',
+        {
+            "requirements/ci.txt": "-r base.txt\n-e ..[test]  # the project\n",
+            "requirements/base.txt": "six\n",
+        },
+    )
+    data = read_pyproject(root)
+    facts = inspect_project(root, data)
+    cfg = config.load(
+        data,
+        path=root / "pyproject.toml",
+        env={"DEVBOX_REQUIREMENTS": "requirements/ci.txt"},
+        facts=facts,
+    )
+    plan = make_plan(cfg, facts, "test", virtualenvs=[])
+    assert plan.requirement_files["requirements/ci.txt"] == f"-r base.txt\n{SELF_NOTE}-e ..[test]\n"
+    assert "toml" in plan.requirements  # the extra the line asked for
+
+
+def test_an_all_extra_is_the_last_resort(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path, BASE + '[project.optional-dependencies]\nall = ["hypothesis"]\ncli = ["x"]\n'
+    )
+    assert found_in(root).extras == ("all",)
+    root2 = make_project(
+        tmp_path / "2", BASE + '[project.optional-dependencies]\nall = ["x"]\ndev = ["six"]\n'
+    )
+    found = found_in(root2)
+    assert found.extras == ("dev",) and found.passed_over == (
+        "[project.optional-dependencies] all",
+    )

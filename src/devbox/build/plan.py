@@ -378,7 +378,7 @@ def collect_requirement_files(
             text = (root / rel).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read requirement file {root / rel}: {exc}.") from None
-        files[rel] = text
+        files[rel] = without_self(text, rel)
         for number, line in _logical_lines(text):
             m = _INCLUDE.match(line.strip())
             if m is None or "://" in m.group(1):
@@ -398,6 +398,55 @@ def collect_requirement_files(
             if (root / target).is_file():
                 todo.append(Path(target).as_posix())
     return files
+
+
+#: a requirement line naming a local path: ``-e PATH``, ``PATH``, ``NAME @ file:PATH``
+_SELF_LINE = re.compile(
+    r"^(?:(?:-e|--editable)(?:\s*=\s*|\s+))?"
+    r"(?:(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*@\s*)?"
+    r"(?P<path>(?:file:(?://)?)?\.{1,2}(?:/[^\s\[;]*)?)(?P<extras>\[[^\]]*\])?\s*(?:;.*)?$"
+)
+#: what a line that installed the project itself becomes in devbox's copy
+SELF_NOTE = "# devbox installs the project itself; this line was: "
+
+
+def self_line(line: str, rel: str) -> tuple[str, ...] | None:
+    """The extras of a requirement line that installs the project itself (``-e .``,
+    ``.[test]``, ``..`` from requirements/, ``name @ file:.``), or None for any other line."""
+    m = _SELF_LINE.match(line.strip())
+    if m is None:
+        return None
+    path = re.sub(r"^file:(//)?", "", m.group("path"))
+    target = os.path.normpath(os.path.join(os.path.dirname(rel), path))
+    if target != ".":
+        return None
+    extras = (m.group("extras") or "").strip("[]")
+    return tuple(e.strip() for e in extras.split(",") if e.strip())
+
+
+def without_self(text: str, rel: str) -> str:
+    """A requirement file's text with the lines that install the project itself commented
+    out: devbox installs the project (from its manifest, or editable in the tool step), and
+    in the build the file sits in devbox's own context, where ``.`` is not the project."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        body = _COMMENT.sub("", line).strip()
+        if body and self_line(body, rel) is not None:
+            out.append(SELF_NOTE + body + "\n")
+        else:
+            out.append(line)
+    return "".join(out)
+
+
+def file_self_extras(files: Mapping[str, str]) -> list[str]:
+    """The project's extras the requirement files ask for in their self lines (``-e .[test]``)."""
+    extras: list[str] = []
+    for rel, text in files.items():
+        for line in text.splitlines():
+            if line.startswith(SELF_NOTE):
+                found = self_line(line[len(SELF_NOTE) :], rel) or ()
+                extras += [e for e in found if e not in extras]
+    return extras
 
 
 #: the files devbox sends to the build for uv sync (beside each other, as uv reads them)
@@ -654,7 +703,12 @@ def _tool_runs(
 
 
 def _requirements(
-    config: Config, facts: ProjectFacts, tool_packages: Sequence[str], *, locked: bool
+    config: Config,
+    facts: ProjectFacts,
+    tool_packages: Sequence[str],
+    *,
+    locked: bool,
+    also_extras: Sequence[str] = (),
 ) -> list[str]:
     """What the install step resolves: the project's dependencies, extras and groups (unless
     a uv.lock holds them), then devbox's own additions."""
@@ -663,7 +717,7 @@ def _requirements(
     if not locked:
         if facts.has_static_metadata:
             requirements += _expand(facts.dependencies, facts, seen)
-        for extra in config.extras:
+        for extra in (*config.extras, *also_extras):
             if normalize_name(extra) not in seen:
                 seen.add(normalize_name(extra))
                 # An extra only setup.cfg declares (read as data): what pip install -e .[x]
@@ -756,7 +810,20 @@ def make_plan(
     locked = config.installer == "uv" and (facts.root / "uv.lock").is_file()
     if locked:
         _check_lock_files(facts.root)
-    requirements = _requirements(config, facts, packages, locked=locked)
+    requirement_files = collect_requirement_files(
+        facts.root,
+        config.requirements,
+        named_by=f"{facts.root / 'pyproject.toml'}: [tool.devbox] key 'requirements'"
+        if config.sources.get("requirements") is Source.PYPROJECT
+        else None,
+    )
+    # `-e .[test]` in a requirement file: the project is installed anyway, its extras here
+    file_extras = [
+        e
+        for e in file_self_extras(requirement_files)
+        if facts.extra(e) is not None or outside_extra(facts, e) is not None
+    ]
+    requirements = _requirements(config, facts, packages, locked=locked, also_extras=file_extras)
 
     if virtualenvs is None:
         scan = scan_tree(facts.root, sent_at)
@@ -769,13 +836,7 @@ def make_plan(
         environments=tuple(EnvPlan(p, config.image_for(p)) for p in pythons),
         installer=config.installer,
         requirements=tuple(dict.fromkeys(requirements)),
-        requirement_files=collect_requirement_files(
-            facts.root,
-            config.requirements,
-            named_by=f"{facts.root / 'pyproject.toml'}: [tool.devbox] key 'requirements'"
-            if config.sources.get("requirements") is Source.PYPROJECT
-            else None,
-        ),
+        requirement_files=requirement_files,
         lock=Lock(config.extras, config.groups) if locked else None,
         ca_bundle=config.ca_bundle,
         indexes=tuple(

@@ -64,6 +64,9 @@ __all__ = [
 TEST_NAMES = frozenset({"test", "tests", "testing", "dev", "devel", "develop", "development"})
 #: the names that say "tests" (preferred over the dev ones when several are found)
 _TEST_FIRST = frozenset({"test", "tests", "testing"})
+#: an extra that gathers every optional dependency: the last resort, when no test or dev
+#: declaration exists (idna's tests need hypothesis, which only its "all" extra names)
+ALL_EXTRA = "all"
 
 
 def valid(key: str, value: object) -> bool:
@@ -269,7 +272,10 @@ def tox_deps(tox: configparser.ConfigParser | None, python: str | None = None) -
         for item in _lines(_tox_value(tox, section, key).replace(",", "\n"), factors, []):
             if "{" not in item:
                 into.append(item)
-    for line in _lines(_tox_value(tox, section, "deps"), factors, result.conditional):
+    deps = _tox_value(tox, section, "deps")
+    # tox's path substitutions: {/} is the path separator, {toxinidir} the project
+    deps = deps.replace("{/}", "/").replace("{toxinidir}/", "").replace("{toxinidir}", ".")
+    for line in _lines(deps, factors, result.conditional):
         if line.startswith(("-r", "--requirement")):
             result.files.append(re.sub(r"^(-r|--requirement)[=\s]*", "", line))
             continue
@@ -590,6 +596,9 @@ def _declared(
         if is_test_name(e) and valid("extras", [e]):
             where = f"[project.optional-dependencies] {e}"
             candidates.append((_name_rank(e), 1, where, Found(extras=(e,), chosen=(where,))))
+        elif normalize_name(e) == ALL_EXTRA and valid("extras", [e]):
+            where = f"[project.optional-dependencies] {e}"
+            candidates.append((2, 1, where, Found(extras=(e,), chosen=(where,))))
     for e in extras_outside:
         if is_test_name(e) and valid("extras", [e]) and facts.extra(e) is None:
             where = f"{where_extra(facts, e)} {e}"
