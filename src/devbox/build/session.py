@@ -244,6 +244,12 @@ def prepare(
     # what the project declares, when the configuration names no test dependencies
     found: list[config_mod.Found] = []
     cfg, facts = load_config(opts, env, on_found=found.append)
+    try:
+        project_text = (opts.project_dir / "pyproject.toml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        project_text = ""
+    for line in config_mod.unknown_env_vars(env, cfg, project_text):
+        console.print(line, style="yellow", highlight=False, markup=False, soft_wrap=True)
     for f in found:
         console.print(f.line, highlight=False, markup=False, soft_wrap=True)
     docker, secrets = connect(cfg, env, console)

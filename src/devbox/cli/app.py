@@ -34,25 +34,36 @@ def _project_dir_or_none(ctx: click.Context) -> Path | None:
     return Path(given).resolve() if given else None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="devbox")
-@click.option(
-    "-C",
-    "--project",
-    type=click.Path(file_okay=False, exists=True),
-    help="Project directory (default: the nearest one with a pyproject.toml).",
+EPILOG = (
+    "Exit codes: 0 every tool passed; 1 a tool failed; 2 bad configuration or usage; "
+    "3 the environment (engine, image, network, cache directory); 70 an internal error (a "
+    "crash log is written); 130 interrupted.\b\n\nDocs: docs/usage.md and "
+    "docs/configuration.md of devbox's source (README.md lists them all)."
 )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+@click.version_option(__version__, "-V", "--version", prog_name="devbox")
+@options.PROJECT
+@options.COLOR
+@click.option("-v", "--verbose", "g_verbose", is_flag=True, help="Show every tool's full output.")
+@click.option("-q", "--quiet", "g_quiet", is_flag=True, help="Print only failures and the summary.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
-def cli(ctx: click.Context, project: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, g_verbose: bool, g_quiet: bool, debug: bool) -> None:
     """Run a Python project's linters and tests in containers, through Docker BuildKit.
 
     Configuration lives in [tool.devbox] of pyproject.toml. Precedence:
     defaults < pyproject < DEVBOX_* environment < command line.
     """
     ctx.ensure_object(dict)
-    ctx.obj["project"] = project
     ctx.obj["debug"] = debug
+    ctx.obj["verbose"] = g_verbose
+    ctx.obj["quiet"] = g_quiet
+
+
+def _color(ctx: click.Context) -> str | None:
+    return str(ctx.obj.get("color")) if ctx.obj and ctx.obj.get("color") else None
 
 
 class RunCommand(click.Command):
@@ -102,17 +113,17 @@ def _run(ctx: click.Context, command: str, tools: tuple[str, ...], **kw: Any) ->
         rerun=kw["rerun"],
         refresh=kw["refresh"],
         all_pythons=kw["all_pythons"],
-        verbose=kw["verbose"],
-        quiet=kw["quiet"],
+        verbose=kw["verbose"] or bool(ctx.obj.get("verbose")),
+        quiet=kw["quiet"] or bool(ctx.obj.get("quiet")),
     )
-    result = run(opts, os.environ, _console(kw["no_color"]))
+    result = run(opts, os.environ, _console(kw["no_color"], color=_color(ctx)))
     ctx.exit(EXIT_OK if result.ok else EXIT_TOOLS_FAILED)
 
 
 TOOLS = click.argument("tools", nargs=-1, metavar="[TOOL]...")
 
 
-@cli.command(cls=RunCommand)
+@cli.command(cls=RunCommand, short_help="Run the linters (or the TOOLs named).", epilog=EPILOG)
 @options.apply(*options.RUN)
 @TOOLS
 @click.pass_context
@@ -124,7 +135,7 @@ def lint(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
     _run(ctx, "lint", tools, **kw)
 
 
-@cli.command(cls=RunCommand)
+@cli.command(cls=RunCommand, short_help="Run the tests (or the TOOLs named).", epilog=EPILOG)
 @options.apply(*options.RUN)
 @TOOLS
 @click.pass_context
@@ -136,7 +147,9 @@ def test(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
     _run(ctx, "test", tools, **kw)
 
 
-@cli.command(cls=RunCommand)
+@cli.command(
+    cls=RunCommand, short_help="Run the linters and the tests, in parallel.", epilog=EPILOG
+)
 @options.apply(*options.RUN)
 @TOOLS
 @click.pass_context
@@ -160,6 +173,7 @@ def check(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
 @click.option("--ignore", is_flag=True, help="Print the generated ignore file instead.")
 @options.python()
 @options.base_image(None)
+@options.apply(*options.COMMON)
 @click.pass_context
 def dockerfile(
     ctx: click.Context, command: Command, ignore: bool, python: str | None, base_image: str | None
@@ -174,7 +188,7 @@ def dockerfile(
     )
 
 
-@cli.group()
+@cli.group(short_help="Pre-built dependency images (devbox base build).")
 def base() -> None:
     """Pre-built dependency images: build once (in CI), use everywhere with --base."""
 
@@ -190,7 +204,7 @@ def base() -> None:
 @options.python("Python version(s).", several=True)
 @options.base_image()
 @options.NO_COLOR
-@options.apply(*options.BUILD)
+@options.apply(*options.BUILD, *options.COMMON)
 @click.pass_context
 def base_build(ctx: click.Context, /, tag: str | None, push: bool, **kw: Any) -> None:
     """Build the dependency image (test-base) for the current dependency set, label it with
@@ -199,7 +213,8 @@ def base_build(ctx: click.Context, /, tag: str | None, push: bool, **kw: Any) ->
     from devbox.commands import base as base_mod
 
     opts = Options(project_dir=_project_dir(ctx), command="check", cli=options.config_values(kw))
-    base_mod.build(opts, os.environ, _console(kw["no_color"]), tag=tag, push=push)
+    console = _console(kw["no_color"], color=_color(ctx))
+    base_mod.build(opts, os.environ, console, tag=tag, push=push)
 
 
 @cli.group()
@@ -209,6 +224,7 @@ def editor() -> None:
 
 @editor.command("vscode")
 @click.option("--dry-run", is_flag=True, help="Print the resulting tasks.json; write nothing.")
+@options.apply(*options.COMMON)
 @click.pass_context
 def editor_vscode(ctx: click.Context, /, dry_run: bool) -> None:
     """Write .vscode/tasks.json tasks "devbox: lint", "devbox: test" and one per tool.
@@ -221,9 +237,10 @@ def editor_vscode(ctx: click.Context, /, dry_run: bool) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
 
-@cli.command("init")
+@cli.command("init", short_help="Write a commented [tool.devbox] table for this project.")
 @click.option("--force", is_flag=True, help="Replace an existing [tool.devbox] table.")
 @click.option("--dry-run", is_flag=True, help="Print the proposed table; write nothing.")
+@options.apply(*options.COMMON)
 @click.pass_context
 def init_command(ctx: click.Context, /, force: bool, dry_run: bool) -> None:
     """Inspect the project and write a commented [tool.devbox] table into pyproject.toml."""
@@ -238,20 +255,27 @@ def init_command(ctx: click.Context, /, force: bool, dry_run: bool) -> None:
     click.echo(result.text, nl=not result.text.endswith("\n"))
 
 
-@cli.command()
+@cli.command(short_help="Check docker, the engine, buildx, images, disk and network.")
 @options.python("Which Python version's images to check.")
+@options.apply(*options.COMMON)
 @click.pass_context
 def doctor(ctx: click.Context, /, python: str | None) -> None:
     """Check the docker client, engine, buildx, base images, disk and network; explain fixes."""
     from devbox.commands import doctor as doctor_mod
 
-    ok = doctor_mod.doctor(_project_dir_or_none(ctx), python, os.environ, _console())
+    ok = doctor_mod.doctor(
+        _project_dir_or_none(ctx), python, os.environ, _console(color=_color(ctx))
+    )
     ctx.exit(EXIT_OK if ok else EXIT_ENVIRONMENT)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+@cli.command(
+    context_settings={"ignore_unknown_options": True},
+    short_help="A shell (or one command) in the dependency image.",
+)
 @options.python("Python version of the shell's image.")
 @options.base_image()
+@options.apply(*options.COMMON)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def shell(
@@ -269,7 +293,7 @@ def shell(
         command="check",
         cli={"python": python, "base-image": base_image},
     )
-    shell_mod.shell(opts, os.environ, command, _console(stderr=True))
+    shell_mod.shell(opts, os.environ, command, _console(stderr=True, color=_color(ctx)))
 
 
 def main(argv: list[str] | None = None) -> None:

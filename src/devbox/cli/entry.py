@@ -15,7 +15,7 @@ import sys
 
 def main() -> None:
     args = sys.argv[1:]
-    if args == ["--version"]:
+    if args in (["--version"], ["-V"]):
         from devbox import __version__
 
         sys.stdout.write(f"devbox, version {__version__}\n")

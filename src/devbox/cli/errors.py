@@ -56,12 +56,18 @@ class _PipeSafe:
         return getattr(self._stream, name)
 
 
-def console(no_color: bool = False, stderr: bool = False) -> Any:
+def console(no_color: bool = False, stderr: bool = False, color: str | None = None) -> Any:
+    """devbox's console. ``color``: "always" (colours in a pipe too; nothing is redrawn
+    there), "never", or "auto"/None: on a terminal, unless NO_COLOR is set or ``no_color``."""
     from rich.console import Console
 
-    color = not no_color and "NO_COLOR" not in os.environ
     file = cast("IO[str]", _PipeSafe(sys.stderr if stderr else sys.stdout))
-    return Console(file=file, no_color=not color, highlight=False, soft_wrap=True)
+    if color == "always" and not no_color:
+        return Console(
+            file=file, force_terminal=True, no_color=False, highlight=False, soft_wrap=True
+        )
+    off = no_color or color == "never" or "NO_COLOR" in os.environ
+    return Console(file=file, no_color=off, highlight=False, soft_wrap=True)
 
 
 def _stop(signum: int, frame: object) -> None:

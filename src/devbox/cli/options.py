@@ -24,8 +24,9 @@ def apply(*options: Decorator[Any]) -> Decorator[F]:
 
 
 def python(help: str | None = None, *, several: bool = False) -> Decorator[Any]:
-    """``--python``: one version, or with ``several`` a comma-separated matrix."""
+    """``-p``/``--python``: one version, or with ``several`` a comma-separated matrix."""
     return click.option(
+        "-p",
         "--python",
         "python",
         metavar="VERSION[,VERSION...]" if several else "VERSION",
@@ -39,7 +40,40 @@ def base_image(
     return click.option("--base-image", metavar="REF", help=help)
 
 
-NO_COLOR = click.option("--no-color", is_flag=True, help="No colors (NO_COLOR is respected too).")
+def _into_obj(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """A callback that stores an option given after the subcommand where the group's goes."""
+
+    def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value:
+            ctx.ensure_object(dict)[key] = value
+
+    return store
+
+
+NO_COLOR = click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colours (the same as --color never; NO_COLOR is respected).",
+)
+COLOR = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    expose_value=False,
+    callback=_into_obj("color"),
+    help="Colours: auto (on a terminal, unless NO_COLOR is set), always, never.",
+)
+#: ``-C`` after the subcommand too (``devbox test -C proj``)
+PROJECT = click.option(
+    "-C",
+    "--project",
+    type=click.Path(file_okay=False, exists=True),
+    expose_value=False,
+    callback=_into_obj("project"),
+    help="Project directory (default: the nearest one with a pyproject.toml).",
+)
+#: what every command takes, after its name as well as before it
+COMMON = (PROJECT, COLOR)
 
 BUILDER = click.option(
     "--builder",
@@ -133,6 +167,7 @@ RUN = (
     click.option("-v", "--verbose", is_flag=True, help="Show every tool's full output."),
     click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary."),
     NO_COLOR,
+    *COMMON,
 )
 
 

@@ -8,6 +8,7 @@ whose checks (devbox.config.checks) also state the JSON Schema.  Config code nev
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
 from collections.abc import Callable, Mapping
@@ -62,6 +63,7 @@ __all__ = [
     "load",
     "python_value",
     "tools_value",
+    "unknown_env_vars",
 ]
 
 TABLE = "[tool.devbox]"
@@ -207,6 +209,38 @@ def load(
         _check_against_project(values, sources, facts, where_file)
 
     return Config(**{KEYS[n].attr: v for n, v in values.items()}, sources=sources)
+
+
+#: DEVBOX_* variables devbox reads that are not configuration keys (docs/configuration.md)
+OTHER_ENV_VARS = frozenset(
+    {
+        "DEVBOX_CACHE_DIR",
+        "DEVBOX_ENGINE_TIMEOUT",
+        "DEVBOX_HEARTBEAT_S",
+        "DEVBOX_STRICT_BASE",
+        "DEVBOX_OFFLINE",
+    }
+)
+
+
+def unknown_env_vars(env: Mapping[str, str], cfg: Config, project_text: str = "") -> list[str]:
+    """One warning line per DEVBOX_* variable that devbox does not read (a typo, most likely),
+    with the closest name it does read. Names the project uses itself — in secret-env, or
+    anywhere in its pyproject.toml (``${DEVBOX_TOKEN}`` in an index URL) — are not warned of."""
+    known = {k.env_var for k in KEYS.values()} | OTHER_ENV_VARS
+    used = set(cfg.secret_env) | set(re.findall(r"DEVBOX_[A-Za-z0-9_]+", project_text))
+    lines = []
+    for name in sorted(env):
+        if not name.startswith("DEVBOX_") or name in known or name in used:
+            continue
+        shown = name if name.isprintable() and len(name) <= 80 else repr(name[:80])
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        lines.append(
+            f"devbox: warning: {shown} is not a variable devbox reads{hint}; it is ignored. "
+            "The variables: docs/configuration.md, Environment variables."
+        )
+    return lines
 
 
 #: The keys that name test dependencies. When none of them is set, by [tool.devbox], a
