@@ -1,6 +1,6 @@
 """The daily loop against the real engine: tools chosen on the command line, one
 dependency environment shared by lint, test, check and any subset of tools, resolved
-versions and --refresh, and a shell command that reads stdin."""
+versions and --refresh, a shell command that reads stdin, and `devbox clean`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ from typing import Any
 import pytest
 
 from conftest import cli_env
+from devbox.build.plan import project_key
+from devbox.build.session import work_dir_of
+from devbox.commands.clean import project_mounts
+from devbox.engine.docker import parse_cache_records
 from helpers import copy_fixture, make_project
 from pkgindex import SimpleIndex, bridge_gateway
 
@@ -148,3 +152,37 @@ test = ["pytest"]
         assert after.report["environments"][0]["packages"][dist] == "1.1"
     finally:
         index.close()
+
+
+def _mounts(key: str) -> list[str]:
+    out = subprocess.run(
+        ["docker", "buildx", "du", "--verbose"], capture_output=True, text=True, check=True
+    ).stdout
+    return [r.id for r in project_mounts(parse_cache_records(out), key)]
+
+
+def test_clean_removes_this_projects_state_and_cache_mounts_only(
+    devbox: Any, devbox_cache: Path, tmp_path: Path
+) -> None:
+    one = copy_fixture("clean", tmp_path / "one")
+    other = copy_fixture("clean", tmp_path / "other")
+    for project in (one, other):
+        run = devbox("test", cwd=project)
+        assert run.returncode == 0, run.stdout + run.stderr
+    key_one, key_other = project_key(one), project_key(other)
+    assert _mounts(key_one) and _mounts(key_other)
+    work_one = work_dir_of({"DEVBOX_CACHE_DIR": str(devbox_cache)}, one)
+    work_other = work_dir_of({"DEVBOX_CACHE_DIR": str(devbox_cache)}, other)
+    assert work_one.is_dir() and work_other.is_dir()
+
+    dry = devbox("clean", "--dry-run", cwd=one)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "would remove the cache mount" in dry.stdout and _mounts(key_one)
+
+    cleaned = devbox("clean", cwd=one)
+    assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+    assert f"removed the cache mount devbox-{key_one}-pytest-3.11" in cleaned.stdout
+    assert _mounts(key_one) == [] and not work_one.exists()
+    assert _mounts(key_other) and work_other.is_dir()  # the other project keeps everything
+    again = devbox("test", cwd=one)  # and the project still runs
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -255,6 +255,22 @@ def init_command(ctx: click.Context, /, force: bool, dry_run: bool) -> None:
     click.echo(result.text, nl=not result.text.endswith("\n"))
 
 
+@cli.command(short_help="Remove this project's devbox state and cache mounts.")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@options.NO_COLOR
+@options.apply(*options.COMMON)
+@click.pass_context
+def clean(ctx: click.Context, /, dry_run: bool, no_color: bool) -> None:
+    """Remove what devbox keeps for this project: its state, logs and the BuildKit cache
+    mounts of its tools. Other projects' cache, the shared installer caches and the layers
+    are left alone (BuildKit's own garbage collection handles those)."""
+    from devbox.build.session import Options
+    from devbox.commands import clean as clean_mod
+
+    opts = Options(project_dir=_project_dir(ctx), command="check", cli={})
+    clean_mod.clean(opts, os.environ, _console(no_color, color=_color(ctx)), dry_run=dry_run)
+
+
 @cli.command(short_help="Check docker, the engine, buildx, images, disk and network.")
 @options.python("Which Python version's images to check.")
 @options.apply(*options.COMMON)

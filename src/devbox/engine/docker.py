@@ -16,14 +16,45 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 from devbox.engine import buildx, health, process
 from devbox.engine.builder import DEFAULT_BUILDER, Builder
+from devbox.errors import EnvironmentError_
 
 #: an image ID as `docker image inspect` prints it (``sha256:`` and the hex digest)
 _IMAGE_ID = re.compile(r"[a-z0-9]+:[0-9a-f]{32,}")
+
+
+@dataclass(frozen=True)
+class CacheRecord:
+    """One build cache record, as ``docker buildx du --verbose`` lists it."""
+
+    id: str
+    type: str
+    description: str
+    size: str
+
+
+def parse_cache_records(text: str) -> list[CacheRecord]:
+    """``buildx du --verbose``'s blocks (``Key:\tvalue`` lines, a blank line between)."""
+    records = []
+    for block in re.split(r"\n\s*\n", text):
+        fields: dict[str, str] = {}
+        for line in block.splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                fields.setdefault(key.strip(), value.strip())
+        if fields.get("ID"):
+            records.append(
+                CacheRecord(
+                    fields["ID"], fields.get("Type", ""), fields.get("Description", ""),
+                    fields.get("Size", ""),
+                )
+            )  # fmt: skip
+    return records
 
 
 class Docker:
@@ -74,6 +105,26 @@ class Docker:
     def buildx_version(self) -> tuple[int, ...]:
         proc = self.call("buildx", "version")
         return health.version_tuple(proc.stdout) if proc.returncode == 0 else ()
+
+    def cache_records(self) -> list[CacheRecord]:
+        """The builder's build cache records (``docker buildx du --verbose``)."""
+        proc = self.call("buildx", "du", "--verbose", *self._builder_args(), timeout=None)
+        if proc.returncode != 0:
+            raise EnvironmentError_(
+                f"{self.name}: `docker buildx du` failed: "
+                f"{(proc.stderr.strip().splitlines() or ['no output'])[-1]}"
+            )
+        return parse_cache_records(proc.stdout)
+
+    def prune_record(self, record_id: str) -> bool:
+        """Remove one build cache record (and nothing else) by its ID."""
+        proc = self.call(
+            "buildx", "prune", "--force", "--filter", f"id={record_id}", *self._builder_args()
+        )
+        return proc.returncode == 0
+
+    def _builder_args(self) -> list[str]:
+        return ["--builder", self.builder.instance] if self.builder.instance else []
 
     def buildkit_version(self) -> str:
         """The version ``docker buildx inspect`` reports for the builder's BuildKit."""
