@@ -119,6 +119,8 @@ class ToolOverride:
     """``[tool.devbox.tools.NAME]``: each field is None when not given."""
 
     command: tuple[str, ...] | None = None
+    #: what ``devbox fix`` runs (a built-in tool's own fixing form when not given)
+    fix_command: tuple[str, ...] | None = None
     packages: tuple[str, ...] | None = None
     env: Mapping[str, str] | None = None
     per_python: bool | None = None
@@ -127,6 +129,7 @@ class ToolOverride:
 
 
 _COMMAND = 'a non-empty array of non-empty strings, such as ["pytest", "-x"]'
+_FIX_COMMAND = 'a non-empty array of non-empty strings, such as ["ruff", "check", "--fix", "."]'
 _TOOL_FIELDS: dict[str, Check[Any]] = {
     "command": StringList(
         String((r"[^\x00]+", _COMMAND)),
@@ -134,6 +137,15 @@ _TOOL_FIELDS: dict[str, Check[Any]] = {
         min_items=1,
         not_a_list=_COMMAND,
         too_few=_COMMAND,
+    ),
+    # what `devbox fix` runs instead of the built-in tool's fixing form (a tool without one,
+    # such as a custom linter, is fixed only when it has this key)
+    "fix-command": StringList(
+        String((r"[^\x00]+", _FIX_COMMAND)),
+        unique=False,
+        min_items=1,
+        not_a_list=_FIX_COMMAND,
+        too_few=_FIX_COMMAND,
     ),
     "packages": _requirements,
     "env": StringTable(
@@ -295,7 +307,8 @@ KEYS: dict[str, Key] = {
         ),
         Key(
             "tools",
-            "Tool definitions and overrides: command, packages, env, per-python, timeout.",
+            "Tool definitions and overrides: command, fix-command (what `devbox fix` runs), "
+            "packages, env, per-python, timeout.",
             tools_value,
             {},
             env_form="toml",

@@ -45,6 +45,7 @@ BLACK = Tool(
     name="black",
     kind="lint",
     command=("black", "--check", "."),
+    fix=("black", "."),
     packages=("black==26.10.1",),
     env={"BLACK_CACHE_DIR": f"{CACHE}/black"},
     per_python=False,

@@ -25,6 +25,7 @@ FLAKE8 = Tool(
     name="flake8",
     kind="lint",
     command=("flake8", "."),
+    fix=None,
     packages=("flake8==7.5.0",),
     env={},
     per_python=False,

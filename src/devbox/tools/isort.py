@@ -26,6 +26,7 @@ ISORT = Tool(
     name="isort",
     kind="lint",
     command=("isort", "--check-only", "."),
+    fix=("isort", "."),
     packages=("isort==9.0.2",),
     env={},
     per_python=False,

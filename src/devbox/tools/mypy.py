@@ -53,6 +53,7 @@ MYPY = Tool(
     name="mypy",
     kind="lint",
     command=("mypy", "."),
+    fix=None,
     packages=("mypy==2.4.1",),
     env={"MYPY_CACHE_DIR": f"{CACHE}/mypy"},
     per_python=True,

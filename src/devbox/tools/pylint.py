@@ -41,6 +41,7 @@ PYLINT = Tool(
     name="pylint",
     kind="lint",
     command=("pylint", "--recursive=y", "."),
+    fix=None,
     packages=("pylint==4.1.4",),
     env={"PYLINTHOME": f"{CACHE}/pylint"},
     per_python=True,  # it infers from the running interpreter's standard library

@@ -146,6 +146,7 @@ PYTEST = Tool(
     name="pytest",
     kind="test",
     command=("python", "-m", "pytest"),
+    fix=None,
     packages=("pytest",),
     env={"COVERAGE_FILE": f"{CACHE}/coverage"},
     per_python=True,

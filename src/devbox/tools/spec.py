@@ -33,6 +33,9 @@ class Tool:
     name: str
     kind: Kind
     command: tuple[str, ...]
+    #: the fixing form of the command (``devbox fix``): it rewrites the files it would
+    #: report; None when the tool has none
+    fix: tuple[str, ...] | None
     packages: tuple[str, ...]
     env: Mapping[str, str]
     #: results depend on the interpreter: with several Python versions, run once per version
