@@ -186,3 +186,37 @@ def test_clean_removes_this_projects_state_and_cache_mounts_only(
     assert _mounts(key_other) and work_other.is_dir()  # the other project keeps everything
     again = devbox("test", cwd=one)  # and the project still runs
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_fail_fast_stops_at_the_first_failure_and_reports_the_rest_cancelled(
+    devbox: Any, tmp_path: Path
+) -> None:
+    nonce = uuid.uuid4().hex  # no earlier run on this engine cached these steps
+    project = make_project(
+        tmp_path / "ff",
+        f"""
+[project]
+name = "failfast"
+version = "0.1"
+
+[tool.devbox]
+python = "3.11"
+lint = ["fails"]
+test = ["slow"]
+
+[tool.devbox.tools.fails]
+command = ["python", "-c", "print('{nonce}'); raise SystemExit(3)"]
+
+[tool.devbox.tools.slow]
+command = ["python", "-c", "import time; print('{nonce}'); time.sleep(150)"]
+""",
+    )
+    started = time.monotonic()
+    run = devbox("check", "--fail-fast", cwd=project)
+    took = time.monotonic() - started
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert took < 90, f"--fail-fast waited for the slow tool: {took:.0f} s"
+    assert run.tool("fails")["status"] == "failed" and run.tool("fails")["exit_code"] == 3
+    assert run.tool("slow")["status"] == "cancelled"
+    assert "not run to the end (--fail-fast): slow" in run.stdout
+    assert nonce in run.stdout  # the failing tool's output is shown

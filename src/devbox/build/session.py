@@ -53,6 +53,8 @@ class Options:
     strict_base: bool = False
     #: --refresh: resolve the dependency environments anew (newer releases upstream)
     refresh: bool = False
+    #: --fail-fast: cancel the build when a tool fails
+    fail_fast: bool = False
 
 
 def cache_home(env: Mapping[str, str]) -> Path:

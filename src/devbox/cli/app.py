@@ -112,6 +112,7 @@ def _run(ctx: click.Context, command: str, tools: tuple[str, ...], **kw: Any) ->
         == "github",
         rerun=kw["rerun"],
         refresh=kw["refresh"],
+        fail_fast=kw["fail_fast"],
         all_pythons=kw["all_pythons"],
         verbose=kw["verbose"] or bool(ctx.obj.get("verbose")),
         quiet=kw["quiet"] or bool(ctx.obj.get("quiet")),

@@ -138,6 +138,12 @@ RUN = (
         help="Run every selected tool, even those BuildKit could replay.",
     ),
     click.option(
+        "--fail-fast",
+        is_flag=True,
+        help="Stop at the first tool that fails; the tools still running or queued are "
+        "cancelled and reported as such.",
+    ),
+    click.option(
         "-r",
         "--refresh",
         is_flag=True,

@@ -7,6 +7,7 @@ talks to the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from devbox import fsutil
 from devbox.build import bases as bases_mod
 from devbox.build import secrets as build_secrets
 from devbox.build import state
+from devbox.build.dockerfile import render
 from devbox.build.session import Job, Options, RunDir, prepare
 from devbox.engine import SETTLE_S
 from devbox.errors import (
@@ -34,7 +36,7 @@ from devbox.results.collect import collect, save_logs
 from devbox.results.diagnose import environment_message, tail, unreadable_message
 from devbox.results.hints import Installed
 from devbox.results.hints import attach as attach_hints
-from devbox.results.model import Environment, RunResult
+from devbox.results.model import Environment, RunResult, Status, ToolResult
 from devbox.results.progress import BuildProgress
 
 
@@ -157,10 +159,20 @@ def build_and_collect(
     *,
     also: tuple[set[str], set[str]] = (set(), set()),
 ) -> RunResult:
-    """One build of the results (busting what failed last time, and ``also``), collected."""
+    """One build of the results (busting what failed last time, and ``also``), collected.
+
+    With --fail-fast, a tool that fails stops the build; the tools that had finished are then
+    exported by a second build of just their stages (replayed from the cache the first one
+    filled), and the others are reported as cancelled."""
     build_args = state.build_args(job.plan, state_file, rerun=job.rerun, bases=bases, also=also)
     with job.run_dir("run-") as run_dir:
-        progress = build_with_live_view(job, run_dir, build_args, console)
+        try:
+            progress = build_with_live_view(
+                job, run_dir, build_args, console, fail_fast=job.opts.fail_fast
+            )
+        except StoppedAtFailure as stop:
+            state.remember_tree(state_file, job.tree)
+            return _after_stop(job, stop, build_args, bases)
         state.remember_tree(state_file, job.tree)
         return collect(
             job.plan,
@@ -171,6 +183,57 @@ def build_and_collect(
             python_order=job.cfg.python,
             image_for={p: job.cfg.image_for(p) for p in job.cfg.python},
         )
+
+
+class StoppedAtFailure(KeyboardInterrupt):
+    """--fail-fast: a tool failed, so the build is cancelled (as for Ctrl-C, see
+    devbox.engine.buildx.stream_build); carries what the live view had seen."""
+
+    def __init__(self, failed: str) -> None:
+        super().__init__(failed)
+        self.failed = failed
+        self.progress: BuildProgress | None = None
+
+
+def _after_stop(
+    job: Job, stop: StoppedAtFailure, build_args: Mapping[str, str], bases: Mapping[str, str]
+) -> RunResult:
+    """The results of a build --fail-fast stopped: the finished tools' (exported by a build
+    of their stages only, which replays them) and the cancelled ones'."""
+    progress = stop.progress
+    assert progress is not None
+    finished = tuple(r for r in job.plan.tools if progress.tools[r.key].finished)
+    results: dict[str, ToolResult] = {}
+    environments: tuple[Environment, ...] = ()
+    if finished:
+        sub_plan = dataclasses.replace(job.plan, tools=finished)
+        sub = dataclasses.replace(job, plan=sub_plan, rendered=render(sub_plan))
+        with sub.run_dir("run-") as run_dir:
+            again = BuildProgress({r.stage: r.key for r in finished})
+            argv = sub.build_argv(run_dir, output=run_dir.out, build_args=build_args)
+            if sub.docker.build(argv, lambda line: again.feed(line, time.monotonic())) != 0:
+                raise sub.failed_build(again)
+            got = collect(
+                sub_plan, again, run_dir.out, bases=bases, missing=job.missing,
+                python_order=job.cfg.python,
+                image_for={p: job.cfg.image_for(p) for p in job.cfg.python},
+            )  # fmt: skip
+        environments = got.environments
+        for t in got.tools:  # what the stopped build ran counts as run, not replayed
+            ran = progress.tools[t.key].state != "cached"
+            results[t.key] = dataclasses.replace(t, cached=t.cached and not ran)
+    failed = stop.failed
+    for r in job.plan.tools:
+        if r.key not in results:
+            results[r.key] = ToolResult(
+                r.name, r.kind, r.python, Status.CANCELLED, -1, 0.0, False,
+                f"devbox: not run to the end: --fail-fast stopped the build when {failed} failed.\n",
+            )  # fmt: skip
+    return RunResult(
+        tuple(results[r.key] for r in job.plan.tools),
+        context_bytes=progress.context_bytes,
+        environments=environments,
+    )
 
 
 def _say_replayed(console: Console, replayed: tuple[set[str], set[str]]) -> None:
@@ -185,9 +248,17 @@ def _say_replayed(console: Console, replayed: tuple[set[str], set[str]]) -> None
 
 
 def build_with_live_view(
-    job: Job, run_dir: RunDir, build_args: Mapping[str, str], console: Console
+    job: Job,
+    run_dir: RunDir,
+    build_args: Mapping[str, str],
+    console: Console,
+    *,
+    fail_fast: bool = False,
 ) -> BuildProgress:
-    """Build the results target with the live table; keep the progress record (masked)."""
+    """Build the results target with the live table; keep the progress record (masked).
+
+    ``fail_fast``: the first tool that fails (or times out) cancels the build, which raises
+    :class:`StoppedAtFailure` with the progress seen."""
     argv = job.build_argv(
         run_dir,
         output=run_dir.out,
@@ -210,6 +281,7 @@ def build_with_live_view(
         heartbeat_s=report.heartbeat_interval(job.env),
         paths=(plan.project.root, cwd),
     )
+    stops: list[StoppedAtFailure] = []
     with record.open("w", encoding="utf-8") as log, view:
         view.update(progress.tools)
 
@@ -222,10 +294,19 @@ def build_with_live_view(
                 view.output([(k, build_secrets.mask(t, masked)) for k, t in lines])
             if changed:
                 view.update(progress.tools)
+            if fail_fast and changed and not stops:
+                bad = [k for k, t in progress.tools.items() if t.state in ("failed", "timeout")]
+                if bad:  # cancelled like Ctrl-C: stream_build turns it into Interrupted
+                    stops.append(StoppedAtFailure(bad[0]))
+                    raise stops[-1]
 
         try:
             rc = job.docker.build(argv, on_line, settle=lambda: _settle(progress))
         except Interrupted:
+            if stops:
+                stops[0].progress = progress
+                view.update(progress.tools)
+                raise stops[0] from None
             raise _interrupted(progress) from None
         view.update(progress.tools)
     (job.work / "logs").mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ _STYLES = {
     "failed": "bold red",
     "error": "bold red",
     "timeout": "bold red",
+    "cancelled": "yellow",
 }
 
 # A container path: /src or /src/... not preceded by a path character.
@@ -432,6 +433,17 @@ def print_summary(console: Console, result: RunResult) -> None:
         console.print(Text(f"devbox: failed: {', '.join(failed)}", style="bold red"))
     if timed_out:
         console.print(Text(f"devbox: timed out: {', '.join(timed_out)}", style="bold red"))
+    cancelled = [
+        f"{t.name} [{t.python}]" if several else t.name
+        for t in result.tools
+        if t.status is Status.CANCELLED
+    ]
+    if cancelled:
+        console.print(
+            Text(
+                f"devbox: not run to the end (--fail-fast): {', '.join(cancelled)}", style="yellow"
+            )
+        )
     if not failed and not timed_out and result.ok:
         n = len(result.tools)
         console.print(

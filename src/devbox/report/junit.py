@@ -105,6 +105,10 @@ def _tool_suites(tool: ToolResult) -> list[ET.Element]:
         ET.SubElement(
             case, "error", {"message": f"the Python {tool.python} environment could not be built"}
         )
+    elif tool.status is Status.CANCELLED:
+        ET.SubElement(
+            case, "skipped", {"message": "not run to the end: --fail-fast stopped the build"}
+        )
     return [_finish(suite)]
 
 

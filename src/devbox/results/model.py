@@ -44,6 +44,8 @@ class Status(enum.Enum):
     ERROR = "error"
     #: the tool ran past its time limit (``timeout``) and was stopped: a failure
     TIMEOUT = "timeout"
+    #: not run to the end: ``--fail-fast`` stopped the build when another tool failed
+    CANCELLED = "cancelled"
 
     def __bool__(self) -> bool:
         return self is Status.PASSED
