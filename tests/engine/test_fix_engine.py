@@ -120,9 +120,9 @@ def test_fix_diff_prints_the_patch_and_writes_nothing(devbox_cache: Path, tmp_pa
     assert "--- a/src/fixable/imports.py\n+++ b/src/fixable/imports.py\n" in patch
     assert "-import os\n" in patch
     assert "-def table( ):\n" in patch and "+def table():\n" in patch
-    # the patch is the fix: applied by git, it gives what devbox fix writes
+    # the patch is the fix: devbox fix --diff | git apply gives what devbox fix writes
     applied = subprocess.run(
-        ["git", "apply", "-"], cwd=project, input=patch, text=True, capture_output=True
+        ["git", "apply", "-"], cwd=project, input=run.stdout, text=True, capture_output=True
     )
     assert applied.returncode == 0, applied.stderr
     assert (project / "src/fixable/imports.py").read_text() == FIXED_IMPORTS
