@@ -405,10 +405,13 @@ def test_diff_exits_1_when_there_is_something_to_fix(tmp_path: Path) -> None:
 
 def test_what_a_fixer_could_not_fix_is_shown_and_the_rest_written(tmp_path: Path) -> None:
     root = _tree(tmp_path)
-    result = _result(1, Status.FAILED, "devbox: ruff: ruff check --fix\nx.py:1:1: E999 bad\n")
+    output = "devbox: ruff: ruff check --fix\n/src/x.py:1:1: E999 bad\x1b]0;title\x07\n"
+    result = _result(1, Status.FAILED, output)
     rc, text = _present(tmp_path, root, Changes(tuple(_changes(root))), diff=False, result=result)
     assert rc == 1
-    assert "x.py:1:1: E999 bad" in text and "devbox: fixed top.py (ruff-format)" in text
+    # with host paths and without the escape sequences, as lint shows a failing tool
+    assert "\nx.py:1:1: E999 bad\n" in text and "\x1b" not in text
+    assert "devbox: fixed top.py (ruff-format)" in text
     assert (root / "top.py").read_text() == "x = 1\n"
 
 

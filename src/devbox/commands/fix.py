@@ -46,6 +46,7 @@ from devbox.build.session import Job, Options, prepare
 from devbox.commands.run import build_with_live_view
 from devbox.config import Config
 from devbox.errors import EXIT_OK, EXIT_TOOLS_FAILED, BuildFailed, ConfigError
+from devbox.report import console as report
 from devbox.results.collect import collect, save_logs
 from devbox.results.diagnose import environment_message, tail, unreadable_message
 from devbox.results.model import NotARegularFile, Status, ToolResult, read_exported
@@ -216,8 +217,9 @@ def present(
 
     failed = not result
     if failed:
-        # what the fixers could not fix (or why they failed), all of it: it is the fixers' own
-        console.out(result.output.rstrip("\n"), highlight=False)
+        # what the fixers could not fix (or why they failed), with host paths, as lint shows
+        # a failing tool's output (only its colours kept; a huge one as its tail)
+        report.print_output(console, result, root, cwd)
     if changes is None:
         say("devbox: the fix step left no record of its changes; nothing was written.", "red")
         return EXIT_NOT_CLEAN
