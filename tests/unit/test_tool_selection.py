@@ -159,3 +159,26 @@ def test_a_tool_in_uv_lock_runs_the_locked_version(tmp_path: Path) -> None:
     reqs = plan(root, "check").requirements
     assert not any(r.startswith("ruff") for r in reqs)
     assert any(r.startswith("mypy==") for r in reqs)
+
+
+def test_fix_and_lint_fix_reach_devbox_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[Options, bool]] = []
+
+    def fake_fix(opts: Options, env: object, console: object, *, diff: bool) -> int:
+        seen.append((opts, diff))
+        return 0
+
+    monkeypatch.setattr("devbox.commands.fix.fix", fake_fix)
+    root = make_project(tmp_path, PROJECT)
+    assert run_main(["-C", str(root), "fix", "--diff", "ruff", "-p", "3.12"], capsys)[0] == 0
+    assert run_main(["-C", str(root), "lint", "--fix", "-q"], capsys)[0] == 0
+    (fix, diff), (lint_fix, diff2) = seen
+    assert (fix.command, tuple(fix.tools), fix.cli["python"], diff) == (
+        "lint",
+        ("ruff",),
+        "3.12",
+        True,
+    )
+    assert lint_fix.quiet and not diff2

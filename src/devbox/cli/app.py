@@ -126,14 +126,60 @@ TOOLS = click.argument("tools", nargs=-1, metavar="[TOOL]...")
 
 @cli.command(cls=RunCommand, short_help="Run the linters (or the TOOLs named).", epilog=EPILOG)
 @options.apply(*options.RUN)
+@click.option(
+    "--fix", "apply_fixes", is_flag=True, help="Run `devbox fix` instead: write the fixes."
+)
 @TOOLS
 @click.pass_context
-def lint(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
+def lint(ctx: click.Context, /, tools: tuple[str, ...], apply_fixes: bool, **kw: Any) -> None:
     """Run the linters listed in `lint` (default: ruff), or only the TOOLs named.
 
     devbox lint mypy
     """
+    if apply_fixes:
+        _fix(ctx, tools, diff=False, **kw)
     _run(ctx, "lint", tools, **kw)
+
+
+def _fix(ctx: click.Context, tools: tuple[str, ...], *, diff: bool, **kw: Any) -> None:
+    from devbox.build.session import Options
+    from devbox.commands.fix import fix as fix_files
+
+    opts = Options(
+        project_dir=_project_dir(ctx),
+        command="lint",
+        cli=options.config_values(kw),
+        tools=tools,
+        offline=kw["offline"],
+        strict_base=kw["strict_base"],
+        rerun=kw["rerun"],
+        verbose=kw["verbose"] or bool(ctx.obj.get("verbose")),
+        quiet=kw["quiet"] or bool(ctx.obj.get("quiet")),
+    )
+    console = _console(kw["no_color"], color=_color(ctx))
+    ctx.exit(fix_files(opts, os.environ, console, diff=diff))
+
+
+@cli.command(short_help="Write the linters' fixes into the project (or print them).", epilog=EPILOG)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Print the fixes as a unified diff (for git apply) and write nothing; exit 1 when "
+    "there is something to fix.",
+)
+@options.python("Python version the fixers run with (default: the first configured one).")
+@options.base_image()
+@options.apply(*options.STEPS, *options.OUTPUT, *options.COMMON)
+@TOOLS
+@click.pass_context
+def fix(ctx: click.Context, /, tools: tuple[str, ...], diff: bool, **kw: Any) -> None:
+    """Run the fixing form of each lint tool (ruff check --fix, isort, ruff format, black, a
+    fix-command) in the container and write the files they changed back, or only the TOOLs
+    named. A file edited meanwhile stops it with nothing written.
+
+    devbox fix --diff | git apply
+    """
+    _fix(ctx, tools, diff=diff, **kw)
 
 
 @cli.command(cls=RunCommand, short_help="Run the tests (or the TOOLs named).", epilog=EPILOG)

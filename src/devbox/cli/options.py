@@ -95,6 +95,43 @@ CACHE_TO = click.option(
 #: where builds run and which cache they share (run commands and `base build`)
 BUILD = (BUILDER, CACHE_FROM, CACHE_TO)
 
+TIMEOUT = click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="Stop each tool still running after this long and report it as timeout "
+    "(overrides timeout, the tools' own timeout and DEVBOX_TIMEOUT).",
+)
+RERUN = click.option(
+    "--rerun",
+    is_flag=True,
+    help="Run every selected tool, even those BuildKit could replay.",
+)
+BASE = click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    help="Use this pre-built dependency image (devbox base build) instead of installing; "
+    "{python} is replaced by the version (overrides base-ref and DEVBOX_BASE_REF).",
+)
+STRICT_BASE = click.option(
+    "--strict-base",
+    is_flag=True,
+    envvar="DEVBOX_STRICT_BASE",
+    help="Fail when the base image is missing or stale, instead of installing here.",
+)
+OFFLINE = click.option(
+    "--offline",
+    is_flag=True,
+    envvar="DEVBOX_OFFLINE",
+    help="No network in any step: dependencies must come from the base or the cache.",
+)
+VERBOSE = click.option("-v", "--verbose", is_flag=True, help="Show every tool's full output.")
+QUIET = click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
+#: where the dependencies come from and how the tools run (run commands and fix)
+STEPS = (TIMEOUT, RERUN, BASE, STRICT_BASE, OFFLINE, *BUILD)
+OUTPUT = (VERBOSE, QUIET, NO_COLOR)
+
 #: the options of lint, test and check
 RUN = (
     python(
@@ -126,18 +163,6 @@ RUN = (
         help="Write a JUnit XML report here (a suite per tool and Python version).",
     ),
     click.option(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help="Stop each tool still running after this long and report it as timeout "
-        "(overrides timeout, the tools' own timeout and DEVBOX_TIMEOUT).",
-    ),
-    click.option(
-        "--rerun",
-        is_flag=True,
-        help="Run every selected tool, even those BuildKit could replay.",
-    ),
-    click.option(
         "--fail-fast",
         is_flag=True,
         help="Stop at the first tool that fails; the tools still running or queued are "
@@ -150,29 +175,8 @@ RUN = (
         help="Resolve the dependency environment anew (picks up new releases upstream; "
         "later runs keep it). No cache is pruned.",
     ),
-    click.option(
-        "--base",
-        "base_ref",
-        metavar="REF",
-        help="Use this pre-built dependency image (devbox base build) instead of installing; "
-        "{python} is replaced by the version (overrides base-ref and DEVBOX_BASE_REF).",
-    ),
-    click.option(
-        "--strict-base",
-        is_flag=True,
-        envvar="DEVBOX_STRICT_BASE",
-        help="Fail when the base image is missing or stale, instead of installing here.",
-    ),
-    click.option(
-        "--offline",
-        is_flag=True,
-        envvar="DEVBOX_OFFLINE",
-        help="No network in any step: dependencies must come from the base or the cache.",
-    ),
-    *BUILD,
-    click.option("-v", "--verbose", is_flag=True, help="Show every tool's full output."),
-    click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary."),
-    NO_COLOR,
+    *STEPS,
+    *OUTPUT,
     *COMMON,
 )
 
