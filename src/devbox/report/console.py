@@ -382,12 +382,13 @@ def counts_cell(counts: TestCounts, width: int | None = None) -> str:
 
 
 def print_summary(console: Console, result: RunResult) -> None:
-    """One row per tool, within the console's width (80 columns in a log, unless COLUMNS
-    says otherwise): the tests column is abbreviated to fit, and no cell wraps."""
+    """One row per tool, with the version it ran in (when known), within the console's width
+    (80 columns in a log, unless COLUMNS says otherwise): the tests column is abbreviated to
+    fit, and no cell wraps."""
     columns = ("tool", "kind", "python", "status", "time", "tests")
     rows = [
         (
-            t.name,
+            f"{t.name} {t.version}" if t.version else t.name,  # what ran: ruff 0.17.6
             t.kind,
             t.python,
             "cached" if t.cached and t else t.status.value,
