@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES, REPO, cli_env
+from devbox import tools
 from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
@@ -44,6 +45,7 @@ def test_lint_error_is_reported_with_a_host_relative_path(devbox: Any) -> None:
     assert run.tool("ruff") | {"duration_s": 0} == {
         "name": "ruff", "kind": "lint", "python": "3.11", "status": "failed",
         "exit_code": 1, "duration_s": 0, "cached": run.tool("ruff")["cached"],
+        "version": tools.BUILTIN["ruff"].packages[0].split("==")[1],  # the pinned one ran
     }  # fmt: skip
 
     # From another directory, paths are relative to where the user stands.
@@ -204,7 +206,10 @@ def test_context_leaves_out_vcs_environments_and_build_outputs(devbox: Any, tmp_
     }
     run = devbox("lint", "-v", cwd=project, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
-    listed = {line.strip() for line in run.stdout.splitlines() if line.strip().startswith("./")}
+    # -v streams each tool's output after the tool's name ("files | ./x"); a tool replayed
+    # from the cache streams nothing, and its output is printed as it is at the end
+    lines = [line.removeprefix("files | ").strip() for line in run.stdout.splitlines()]
+    listed = {line for line in lines if line.startswith("./")}
     assert "./cleanpkg/__init__.py" in listed
     assert "./tests/test_clean.py" in listed
     assert "./pyproject.toml" in listed

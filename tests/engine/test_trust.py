@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from helpers import copy_fixture
+from helpers import copy_fixture, make_project
 
 pytestmark = pytest.mark.engine
 
@@ -138,3 +138,29 @@ def test_a_failed_install_is_never_replayed_after_its_cause_is_gone(
         fixed = devbox("test", cwd=project, env=elsewhere)
         assert fixed.returncode == 0, fixed.stdout + fixed.stderr
         assert fixed.tool("pytest")["status"] == "passed"
+
+
+def test_two_projects_never_see_each_others_files(devbox: Any, tmp_path: Path) -> None:
+    """BuildKit keeps its incremental copy of a context by the directory's name, not its path
+    (checked with buildx 0.13: /a/proj and /b/proj share one): a file of the same path, size
+    and mtime in another project was replayed from that project's copy. Two fresh projects
+    whose pyproject.toml and data file differ only in content must each see their own."""
+    seen = {}
+    for name, letter in (("one", "A"), ("two", "B")):
+        project = make_project(
+            tmp_path / name / "proj",
+            f'[project]\nname = "same{letter}"\nversion = "1"\n',
+            {"data.txt": letter * 64 + "\n"},
+        )
+        for rel in ("pyproject.toml", "data.txt"):
+            os.utime(project / rel, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+        env = {
+            "DEVBOX_PYTHON": "3.11",
+            "DEVBOX_TOOLS": '{ show = { command = ["sh", "-c", "cat pyproject.toml data.txt"] } }',
+            "DEVBOX_LINT": "show",
+        }
+        run = devbox("lint", "-v", cwd=project, env=env)
+        assert run.returncode == 0, run.stdout + run.stderr
+        seen[name] = run.stdout
+    assert 'name = "sameA"' in seen["one"] and "A" * 64 in seen["one"]
+    assert 'name = "sameB"' in seen["two"] and "B" * 64 in seen["two"], seen["two"]

@@ -305,7 +305,9 @@ def write_build_files(rendered: Rendered, work: Path) -> tuple[Path, Path]:
     # The frontend reads "<Dockerfile>.dockerignore" next to the Dockerfile, before the
     # context's own .dockerignore: the user's tree needs no file of ours.
     (work / "Dockerfile.dockerignore").write_text(rendered.dockerignore, encoding="utf-8")
-    ctx = work / "context"
+    # A name of this run's own: BuildKit keeps its incremental copy of a local context by the
+    # directory's name (see devbox.build.state.context_link), never to be shared.
+    ctx = work / f"devbox-{work.name}"
     for rel, content in rendered.context.items():
         path = ctx / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from typing import Any
 
 from devbox import fsutil
 from devbox.build.dockerfile import base_arg
-from devbox.build.plan import Plan
+from devbox.build.plan import Plan, project_key
 from devbox.results.model import RunResult
 
 STATE_FILE = "state.json"
@@ -143,22 +143,28 @@ def remember_tree(state_file: Path, tree: TreeState) -> None:
 
 
 def context_link(work: Path, generation: int, root: Path) -> Path:
-    """The path the tree is sent through: ``work/trees/tree-N`` → the project (made here).
+    """The path the tree is sent through: ``work/trees/<key>-tree-N`` → the project (made
+    here; ``<key>`` is the project's :func:`~devbox.build.plan.project_key`).
 
-    BuildKit keeps one incremental copy per context path; a new generation is a new path, so
-    the engine receives the whole tree afresh. The two newest links stay (a concurrent run
-    may still be sending through the older one).
+    BuildKit keeps one incremental copy of a context per directory *name* (buildx 0.13 with
+    the docker driver: ``/a/proj`` and ``/b/proj`` share one, and a file whose path, size and
+    mtime match is not sent again), so the name is the project's own: no other project's copy
+    is ever taken for this one. A new generation is a new name, so the engine receives the
+    whole tree afresh. The two newest links stay (a concurrent run may still be sending
+    through the older one).
     """
     trees = work / TREES_DIR
     trees.mkdir(parents=True, exist_ok=True)
-    link = trees / f"tree-{generation}"
+    prefix = f"{project_key(root)}-tree-"
+    link = trees / f"{prefix}{generation}"
     if not (link.is_symlink() and os.readlink(link) == str(root)):
-        tmp = trees / f".tree-{generation}.{uuid.uuid4().hex[:8]}"
+        tmp = trees / f".{prefix}{generation}.{uuid.uuid4().hex[:8]}"
         os.symlink(root, tmp)
         os.replace(tmp, link)
-    for old in trees.glob("tree-*"):
-        suffix = old.name.removeprefix("tree-")
-        if suffix.isdigit() and int(suffix) < generation - 1:
+    for old in trees.glob("*tree-*"):
+        suffix = old.name.rpartition("tree-")[2]
+        stale = not old.name.startswith(prefix) and not old.name.startswith(".")
+        if stale or (suffix.isdigit() and int(suffix) < generation - 1):
             with contextlib.suppress(OSError):
                 old.unlink()
     return link
