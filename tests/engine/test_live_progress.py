@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from conftest import cli_env
-from helpers import make_project
+from helpers import copy_fixture, make_project
 
 pytestmark = pytest.mark.engine
 
@@ -195,3 +195,23 @@ def test_log_heartbeats_stream_and_one_duration(
     assert f" {shown.group(1)}s " in row, (finished, row)
     assert f"{run.tool('pytest')['duration_s']:.1f}" == shown.group(1)
     assert all(len(ln) <= 80 for ln in lines if "│" in ln or "┃" in ln)
+
+
+def test_pytest_keeps_its_colours_on_a_terminal_and_a_log_gets_none(
+    devbox: Any, devbox_cache: Path, tmp_path: Path
+) -> None:
+    project = copy_fixture("clean", tmp_path)
+    env = pty_env(devbox_cache, project)
+    env.pop("NO_COLOR", None)
+    shown = in_pty(["test", "-v"], project, env)  # a fresh tree: pytest runs
+    # pytest's own closing line, in its green (devbox shows its streamed lines dimmed)
+    summary = [
+        line for line in shown.splitlines() if "passed in" in re.sub(r"\x1b\[[0-9;]*m", "", line)
+    ]
+    assert summary and all(re.search(r"\x1b\[[0-9;]*32m", line) for line in summary), summary
+    # in a pipe (and NO_COLOR): the replayed, coloured output comes without any colour
+    piped = devbox("test", "-v", cwd=project)
+    assert piped.returncode == 0, piped.stdout + piped.stderr
+    assert piped.tool("pytest")["cached"] is True
+    assert "passed in" in piped.stdout and "\x1b" not in piped.stdout
+    assert piped.tool("pytest")["tests"]["passed"] == 3

@@ -62,8 +62,12 @@ TOOL_SPEC_KEYS = (
     "timeout",
     "version",
 )
+#: in the secret-env secret: devbox prints to a colour terminal (not a variable of the user's)
+COLOUR_VAR = "DEVBOX_COLOUR_TERMINAL"
+COLOUR_VALUE = "devbox-colour-terminal-on"
 #: secret-env values: given to the tool, masked in everything this step writes or prints
 SECRET_ENV = secret_env()
+COLOUR = SECRET_ENV.pop(COLOUR_VAR, None) == COLOUR_VALUE
 
 
 def main() -> int:
@@ -94,6 +98,8 @@ def main() -> int:
     command = list(spec["command"])
     if spec["junit"]:
         command += ["--junitxml=" + out + "/" + JUNIT_FILE, "-o", "cache_dir=" + CACHE + "/pytest"]
+        if COLOUR:  # on devbox's colour terminal: pytest's colours (the JUnit XML has none)
+            command += ["--color=yes"]
 
     started = time.time()
     timed_out = False

@@ -97,6 +97,12 @@ DURATION_MARKER = "devbox-duration-s:"
 
 # --- the JSON specs the host writes and the scripts read ----------------------------------
 
+#: In the secret-env secret (devbox-env), this variable with COLOUR_VALUE says devbox prints
+#: to a colour terminal: the tool step gives test tools their colour option. A secret, so it
+#: changes no step's cache key; the value is distinctive, as every secret-env value is masked.
+COLOUR_VAR = "DEVBOX_COLOUR_TERMINAL"
+COLOUR_VALUE = "devbox-colour-terminal-on"
+
 #: the keys of tool_spec() (build/dockerfile.py), all read by run.py; "timeout": seconds or null
 TOOL_SPEC_KEYS = (
     "command",

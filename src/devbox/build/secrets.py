@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from devbox._container.stepsecrets import MASK, sensitive
-from devbox.build.contract import ENV_ID, INDEX_ID
+from devbox.build.contract import COLOUR_VALUE, COLOUR_VAR, ENV_ID, INDEX_ID
 from devbox.config import Config
 
 __all__ = ["MASK", "Secrets", "from_config", "mask", "mask_json", "mask_progress", "sensitive"]
@@ -33,6 +33,8 @@ class Secrets:
     env: Mapping[str, str] = field(default_factory=dict)
     #: secret-env names that were not set (the tools run without them)
     missing: tuple[str, ...] = ()
+    #: devbox prints to a colour terminal: the tool steps are told so (contract.COLOUR_VAR)
+    colour: bool = False
 
     def __repr__(self) -> str:  # never print the values, even in a traceback
         return f"Secrets(env={sorted(self.env)}, indexes={len(self.urls())})"
@@ -47,8 +49,11 @@ class Secrets:
             files[INDEX_ID] = json.dumps(
                 {"index_url": self.index_url, "extra_index_urls": list(self.extra_index_urls)}
             )
-        if self.env:
-            files[ENV_ID] = json.dumps(dict(self.env))
+        if self.env or self.colour:
+            env = dict(self.env)
+            if self.colour:
+                env[COLOUR_VAR] = COLOUR_VALUE
+            files[ENV_ID] = json.dumps(env)
         return files
 
     def write(self, directory: Path) -> dict[str, Path]:

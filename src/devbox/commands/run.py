@@ -48,6 +48,10 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
     reported = False
     try:
         job = prepare(opts, env, console, check_images=True)
+        if _redraws(console) and not console.no_color and console.color_system:
+            # a colour terminal: pytest prints its colours (told through a secret, so no
+            # step's cache key changes; replayed in a log, the console drops them)
+            job = dataclasses.replace(job, secrets=dataclasses.replace(job.secrets, colour=True))
         result = build_collect_remember(job, console)
         cfg = job.cfg
         installed = Installed(cfg.extras, cfg.groups, cfg.requirements, cfg.packages)

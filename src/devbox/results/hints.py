@@ -149,6 +149,7 @@ def _sources(facts: ProjectFacts) -> Iterator[_Source]:
 def _wanted(output: str) -> Iterator[tuple[str, str]]:
     """(distribution, what the output says) for each cause found, in output order."""
     causes: list[tuple[int, str, str]] = []
+    output = ESCAPES.sub("", output)  # pytest's colours, on a terminal
     for m in _MISSING.finditer(output):
         top = m.group(1).split(".")[0]
         if top in sys.stdlib_module_names or top.startswith("_"):

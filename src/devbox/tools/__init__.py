@@ -42,6 +42,8 @@ def parse(tool: str, output: str) -> list[Finding]:
     A built-in tool reads its own format; a tool devbox does not know is read as a pytest
     session when it is one, else with every built-in line format.
     """
+    # colours (pytest's on a terminal) never get in the way of a format
+    output = findings.ESCAPES.sub("", output)
     known = BUILTIN.get(tool)
     if known is not None:
         return known.parse(output)
