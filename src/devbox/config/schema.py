@@ -19,6 +19,8 @@ from typing import Any
 from devbox.config import KEYS, Key
 
 SCHEMA_FILE = Path(__file__).parent.parent / "resources" / "devbox.schema.json"
+#: the schema's ``$id``: an absolute URI without a fragment
+SCHEMA_ID = "https://pypi.org/project/devbox-buildkit/"
 DOCS_BEGIN, DOCS_END = "<!-- keys:begin -->", "<!-- keys:end -->"
 
 
@@ -37,7 +39,9 @@ def tool_schema(tool_name: str = "devbox") -> dict[str, Any]:
         properties[key.name] = prop
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": "https://pypi.org/project/devbox-buildkit/#tool.devbox",
+        # No "#fragment": validate-pyproject registers a plugin's schema under its $id and
+        # looks it up by the $id without the fragment (with one, it fails on every file).
+        "$id": SCHEMA_ID,
         "title": f"[tool.{tool_name}]",
         "description": "devbox: run a Python project's linters and tests in containers, through BuildKit.",
         "type": "object",
