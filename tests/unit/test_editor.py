@@ -63,6 +63,8 @@ def problems(matchers: Any, text: str) -> list[dict[str, str | None]]:
             for pattern, m in zip(patterns, matches, strict=True):
                 assert m is not None
                 data.update({k: m.group(pattern[k]) for k in KEYS if k in pattern})
+            if data.get("severity") is None and "severity" in matcher:  # the matcher's default
+                data["severity"] = matcher["severity"]
             found.append((i, data))
     return [d for _, d in sorted(found, key=lambda item: item[0])]
 
@@ -122,16 +124,6 @@ def test_regexps_use_only_syntax_javascript_reads_the_same(regexp: str) -> None:
             "./src/pkg/mod.py:1:1: F401 'sys' imported but unused",
             ("./src/pkg/mod.py", "1", "1", "F401", "'sys' imported but unused"),
         ),
-        (  # pylint (its column counts from 0: VS Code shows it one to the left)
-            "tests/test_x.py:25:21: W0621: Redefining name 'broken' from outer scope (line 21) (redefined-outer-name)",
-            (
-                "tests/test_x.py",
-                "25",
-                "21",
-                "W0621",
-                "Redefining name 'broken' from outer scope (line 21) (redefined-outer-name)",
-            ),
-        ),
         (  # relative to the current directory when devbox ran in a subdirectory
             "../src/pkg/mod.py:1:8: F401 [*] `sys` imported but unused",
             ("../src/pkg/mod.py", "1", "8", "F401", "`sys` imported but unused"),
@@ -144,6 +136,30 @@ def test_lint_regexp_reads_ruff_flake8_and_pylint(
     m = re.match(LINT_REGEXP, line, re.ASCII)
     assert m is not None
     assert m.groups() == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "severity"),
+    [("E1101", "error"), ("F0001", "error"), ("W0621", "warning"), ("C0114", "info"),
+     ("R0913", "info"), ("I0011", "info")],
+)  # fmt: skip
+def test_pylint_lines_get_their_severity_and_no_column(code: str, severity: str) -> None:
+    """pylint counts columns from 0, which no matcher can correct: its lines are pylint's
+    matchers' alone (the shared lint one leaves them), marked on the line, by severity."""
+    from devbox.tools.spec import PYLINT_MATCHERS
+
+    line = f"tests/test_x.py:25:21: {code}: Redefining name 'broken' (redefined-outer-name)"
+    assert re.match(LINT_REGEXP, line, re.ASCII) is None
+    found = problems(PYLINT_MATCHERS, line)
+    assert found == [
+        {
+            "file": "tests/test_x.py",
+            "line": "25",
+            "code": code,
+            "message": "Redefining name 'broken' (redefined-outer-name)",
+            "severity": severity,
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -363,7 +379,7 @@ def test_lint_matchers_on_devbox_lint_output(tmp_path: Path) -> None:
     assert [(p["file"], p.get("line"), p.get("column"), p.get("code")) for p in found] == [
         ("src/pkg/mod.py", "1", "8", "F401"),
         ("./src/pkg/mod.py", "6", "5", "F841"),
-        ("src/pkg/mod.py", "1", "0", "C0114"),
+        ("src/pkg/mod.py", "1", None, "C0114"),  # pylint: no column (it counts from 0)
         ("src/pkg/mod.py", "7", None, "return-value"),
         ("src/pkg/mod.py", "7", None, None),
         ("src/pkg/fmt.py", None, None, None),  # black: the path rewritten from /src/...
@@ -371,6 +387,7 @@ def test_lint_matchers_on_devbox_lint_output(tmp_path: Path) -> None:
         ("src/pkg/fmt.py", "2", "2", "unformatted"),
     ]
     assert found[3]["severity"] == "error" and found[4]["severity"] == "note"
+    assert found[2]["severity"] == "info"  # pylint's convention message
     assert found[0]["message"] == "`sys` imported but unused"
     assert found[3]["message"] == 'Incompatible return value type (got "int", expected "str")'
 
@@ -630,7 +647,7 @@ def test_devbox_tasks_no_longer_wanted_are_removed() -> None:
     // flake8 was configured once
     {"label": "devbox: flake8", "command": "devbox lint"},
     {"label": "devbox: ruff", "command": "devbox lint"}, // keep this comment
-    {"label": "b"}, {"label": "devbox: ruff"}
+    {"label": "b"}, {"label": "devbox: ruff", "command": "devbox lint ruff"}
   ]
 }
 """
@@ -739,3 +756,32 @@ def test_write_vscode_keeps_bytes_and_refuses_unreadable_files(tmp_path: Path) -
 
 def test_the_file_location_constant_is_what_tasks_carry() -> None:
     assert editor.FILE_LOCATION == ["relative", "${workspaceFolder}"]
+
+
+def test_a_users_task_named_like_devbox_is_never_taken_for_devbox_s() -> None:
+    from devbox.edit.vscode import MARKER
+
+    existing = """{
+  "tasks": [
+    {"label": "devbox: deploy", "type": "shell", "command": "./deploy.sh"},
+    {"label": "devbox: mine", "command": "devbox lint", "detail": "my own"}
+  ]
+}
+"""
+    out = vscode_tasks(existing, ["ruff"])
+    assert labels(out) == [
+        "devbox: deploy",
+        "devbox: mine",
+        "devbox: lint",
+        "devbox: test",
+        "devbox: ruff",
+    ]
+    assert '"command": "./deploy.sh"' in out and '"detail": "my own"' in out
+    assert out.count(MARKER) == 3  # devbox's own tasks say so
+    assert vscode_tasks(out, ["ruff"]) == out  # and are recognised by it next time
+
+
+def test_a_users_task_with_the_label_devbox_needs_is_an_error_not_overwritten() -> None:
+    existing = '{"tasks": [{"label": "devbox: lint", "command": "make lint"}]}\n'
+    with pytest.raises(ConfigError, match=r"'devbox: lint' in tasks\.json is not one devbox wrote"):
+        vscode_tasks(existing, ["ruff"])

@@ -9,6 +9,7 @@ starts with ``devbox: ``) is kept: foreign tasks, comments and layout stay as th
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,8 +22,11 @@ from devbox.fsutil import atomic_write
 
 __all__ = ["PREFIX", "TASKS_FILE", "Matchers", "devbox_tasks", "vscode_tasks", "write_vscode"]
 
-#: The label prefix of the tasks devbox writes and owns.
+#: The label prefix of the tasks devbox writes.
 PREFIX = "devbox: "
+#: What marks a task as devbox's own (its "detail", which VS Code shows under the label): a
+#: user's task whose label happens to start with PREFIX ("devbox: deploy") is never touched.
+MARKER = "Written by `devbox editor vscode`, which rewrites this task."
 TASKS_FILE = Path(".vscode") / "tasks.json"
 
 #: One task's problem matchers (VS Code's JSON objects).
@@ -47,7 +51,7 @@ class Matchers:
 
 def _task(label: str, kind: str, matchers: Matchers, tool: str | None = None) -> dict[str, Any]:
     command = f"devbox {kind}" if tool is None else f"devbox {kind} {shlex.quote(tool)}"
-    task: dict[str, Any] = {"label": label, "type": "shell", "command": command}
+    task: dict[str, Any] = {"label": label, "type": "shell", "command": command, "detail": MARKER}
     if kind == "test":
         task["group"] = "test"
     task["problemMatcher"] = list(matchers.of(kind, tool))
@@ -69,11 +73,33 @@ def devbox_tasks(tools: Sequence[tuple[str, str]], matchers: Matchers) -> list[d
     return tasks
 
 
-def _label(node: jsonc.Node) -> str | None:
+def _field(node: jsonc.Node, key: str) -> object:
     if node.kind != "object":
         return None
-    at = node.member_index("label")
+    at = node.member_index(key)
     return node.children[at].value if at is not None else None
+
+
+def _label(node: jsonc.Node) -> str | None:
+    label = _field(node, "label")
+    return label if isinstance(label, str) else None
+
+
+#: the commands of the tasks devbox wrote before it marked them (label prefix alone)
+_LEGACY = re.compile(r"^devbox (lint|test)(?: [A-Za-z0-9._-]+)?$")
+
+
+def owned(node: jsonc.Node) -> bool:
+    """Whether a task is devbox's: its detail is MARKER; or (written by an older devbox,
+    before the marker) its label starts with PREFIX and it runs ``devbox lint``/``test``."""
+    label = _label(node)
+    if label is None or not label.startswith(PREFIX):
+        return False
+    detail = _field(node, "detail")
+    if detail is not None:
+        return detail == MARKER
+    command = _field(node, "command")
+    return isinstance(command, str) and _LEGACY.match(command) is not None
 
 
 def _replace_and_remove(
@@ -83,7 +109,13 @@ def _replace_and_remove(
     seen: set[str] = set()
     for child, comma in zip(tasks.children, tasks.commas, strict=True):
         label = _label(child)
-        if label is None or not label.startswith(PREFIX):
+        if label is None or not owned(child):
+            if label in wanted:
+                raise ConfigError(
+                    f"the task {label!r} in tasks.json is not one devbox wrote (its detail is "
+                    "not devbox's), and devbox would write one of that name. Rename yours, or "
+                    "remove it to let devbox write its own."
+                )
             continue
         if label in wanted and label not in seen:
             seen.add(label)

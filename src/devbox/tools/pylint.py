@@ -13,7 +13,7 @@ from devbox.results.findings import (
     line_number,
     line_parser,
 )
-from devbox.tools.spec import LINT_MATCHER, File, TablePrefix, Tool
+from devbox.tools.spec import PYLINT_MATCHERS, File, TablePrefix, Tool
 
 _LINE = re.compile(rf"^{PATH}:(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z][0-9]{{4}}): (?P<msg>.+)$")
 # Fatal and error messages are errors, informational ones notes, the rest warnings.
@@ -48,6 +48,6 @@ PYLINT = Tool(
     junit=False,
     parse=line_parser(*_FORMATS),
     line_formats=_FORMATS,
-    matchers=(LINT_MATCHER,),
+    matchers=PYLINT_MATCHERS,
     detect=(TablePrefix("pylint"), File(".pylintrc"), File("pylintrc")),
 )

@@ -74,10 +74,10 @@ def matcher(owner: str, pattern: dict[str, Any] | list[dict[str, Any]]) -> Match
     }
 
 
-#: ruff (concise), flake8, pylint: ``file:line:col: [CODE[:]] message``; mypy's lines excluded.
-#: (pylint counts columns from 0, which a regex cannot correct: VS Code marks one to the left.)
+#: ruff (concise), flake8: ``file:line:col: [CODE] message``; mypy's lines and pylint's
+#: (``CODE:`` with a colon; PYLINT_MATCHERS) excluded.
 LINT_REGEXP = (
-    r"^([^\s:][^:]*):(\d+):(\d+): (?!(?:error|warning|note): )"
+    r"^([^\s:][^:]*):(\d+):(\d+): (?!(?:error|warning|note): )(?![A-Z][0-9]{4}: )"
     r"(?:([A-Z]+[0-9]+):? (?:\[\*\] )?)?(.*)$"
 )
 #: black and older ruff-format: ``would reformat file`` / ``Would reformat: file``
@@ -86,6 +86,31 @@ REFORMAT_REGEXP = r"^(would reformat|Would reformat:) (.+)$"
 #: Shared by the linters that print ``file:line:col: CODE message`` (one owner: one list).
 LINT_MATCHER = matcher(
     "lint", {"regexp": LINT_REGEXP, "file": 1, "line": 2, "column": 3, "code": 4, "message": 5}
+)
+
+
+def _pylint_matcher(letters: str, severity: str) -> Matcher:
+    found = matcher(
+        f"pylint-{severity}",
+        {
+            "regexp": rf"^([^\s:][^:]*):(\d+):\d+: ([{letters}][0-9]{{4}}): (.*)$",
+            "file": 1,
+            "line": 2,
+            "code": 3,
+            "message": 4,
+        },
+    )
+    found["severity"] = severity
+    return found
+
+
+#: pylint: one matcher per severity its message letters mean (fatal and error: error;
+#: warning; convention, refactor, information: info). No column: pylint counts columns from
+#: 0 and a matcher cannot add one, so the marker goes to the line rather than one to the left.
+PYLINT_MATCHERS = (
+    _pylint_matcher("EF", "error"),
+    _pylint_matcher("W", "warning"),
+    _pylint_matcher("CRI", "info"),
 )
 #: Shared by the formatters that name the files they would change.
 REFORMAT_MATCHER = matcher(
