@@ -74,7 +74,7 @@ def test_junit_counts_per_tool(devbox: Any, tmp_path: Path) -> None:
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert set(suites) == {"ruff[3.11]", "mypy[3.11]", "pytest[3.11]"}
     assert (suites["ruff[3.11]"].get("tests"), suites["ruff[3.11]"].get("failures")) == ("1", "1")
-    assert suites["ruff[3.11]"].find("testcase").get("name") == "src/lintpkg/mod.py:1"  # type: ignore[union-attr]
+    assert suites["ruff[3.11]"].find("testcase").get("name") == "src/lintpkg/mod.py:1:8 F401"  # type: ignore[union-attr]
     assert (suites["mypy[3.11]"].get("tests"), suites["mypy[3.11]"].get("failures")) == ("1", "1")
     assert (suites["pytest[3.11]"].get("tests"), suites["pytest[3.11]"].get("failures")) == (
         "1",

@@ -580,8 +580,8 @@ def test_junit_cases_one_failing_case_per_finding() -> None:
         tool_result("mypy", Status.FAILED, python="3.13", duration_s=0.1, output=MYPY), found
     )
     assert [c.get("name") for c in cases] == [
-        "src/pkg/mod.py:7",
-        "tests/test_x.py:21",
+        "src/pkg/mod.py:7 return-value",
+        "tests/test_x.py:21 no-untyped-def",
         "tests/test_x.py:21",
     ]
     assert {c.get("classname") for c in cases} == {"devbox.lint.mypy"}

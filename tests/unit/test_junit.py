@@ -51,7 +51,7 @@ def test_a_failed_linter_is_one_failing_case_per_finding() -> None:
     )
     by_name = suites(result)
     cases = by_name["ruff[3.11]"].findall("testcase")
-    assert [c.get("name") for c in cases] == ["src/a.py:1", "src/a.py:9"]
+    assert [c.get("name") for c in cases] == ["src/a.py:1:1 F401", "src/a.py:9:5 F841"]
     failures = [c.find("failure") for c in cases]
     assert [f.get("message") for f in failures if f is not None] == [
         "`os` imported but unused [F401]",
