@@ -44,6 +44,8 @@ def test_pre_commit_hooks_run_devbox_once_per_commit() -> None:
         block = text.split(f"\n- id: {hook}\n", 1)[1].split("\n- id:", 1)[0]
         assert f"entry: {entry}\n" in block
         assert "pass_filenames: false" in block and "language: python" in block
+        # the stage names (pre-push) need pre-commit 3.2
+        assert 'minimum_pre_commit_version: "3.2.0"' in block
 
 
 def test_every_doc_page_is_linked_from_the_readme() -> None:
