@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: provisions an engine when none runs
-# (scripts/provision-engine.sh), makes .venv, then ruff, mypy (strict) and pytest.
+# (scripts/provision-engine.sh), makes .venv, then ruff, mypy (strict), the distributions
+# (tests/check_dist.py: sdist and wheel build, pass twine check, the wheel installs and runs in a
+# fresh venv; about 15 s) and pytest.
 # Extra arguments go to pytest:  scripts/test.sh -k config -x
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
@@ -12,6 +14,8 @@ echo "== ruff"
 "$VENV/bin/ruff" format --check src tests benchmarks
 echo "== mypy (strict, src/)"
 "$VENV/bin/mypy"
+echo "== sdist and wheel (build, twine check, install in a fresh venv)"
+"$VENV/bin/python" tests/check_dist.py
 echo "== pytest"
 set +e
 "$VENV/bin/python" -m pytest "$@"
