@@ -466,7 +466,7 @@ def test_annotations_for_each_finding_of_each_failed_tool(tmp_path: Path) -> Non
     assert github_annotations(result, tmp_path, tmp_path) == [
         "::error file=src/a.py,line=3,col=1,title=ruff [3.13]::`os` imported but unused [F401]",
         "::error file=src/a.py,line=7,title=mypy [3.13]::Bad [misc]",
-        "::warning file=src/a.py,line=7,title=mypy [3.13]::See docs",
+        "::notice file=src/a.py,line=7,title=mypy [3.13]::See docs",
     ]
 
 

@@ -367,7 +367,7 @@ def present(
         # the live view streamed the output of every step that ran (build_with_live_view)
         report.print_outputs(console, result, plan.project.root, cwd, streamed=not opts.quiet)
     else:
-        report.print_failures(console, result, plan.project.root, cwd)
+        report.print_failures(console, result, plan.project.root, cwd, github=opts.annotations)
     for line in (h for t in result.tools for h in t.hints):  # what a setting would fix
         console.print(line, style="yellow", highlight=False, markup=False)
     warned: set[str] = set()
@@ -383,8 +383,35 @@ def present(
                 )
     report.print_summary(console, result)
     if opts.annotations:
-        from devbox.report.github import github_annotations  # only on CI, off the hot path
-
-        for line in github_annotations(result, plan.project.root, cwd):
-            console.out(line, highlight=False)
+        _github(job, result, console, cwd)
     announce(console, written)
+
+
+def _github(job: Job, result: RunResult, console: Console, cwd: Path) -> None:
+    """The annotations (those GitHub shows, and how many more) and, with
+    ``GITHUB_STEP_SUMMARY`` set, the job summary appended to that file."""
+    from devbox.report import github  # only on CI, off the hot path
+
+    root = job.plan.project.root
+    annotations = github.annotate(result, root, cwd, job.env)
+    for line in annotations.lines:
+        console.out(line, highlight=False)
+    more = annotations.more_line()
+    if more:
+        console.print(more, highlight=False, markup=False)
+    summary_file = job.env.get("GITHUB_STEP_SUMMARY")
+    if not summary_file:
+        return
+    masked = job.secrets.values()
+    text = github.job_summary(result, root, cwd, job.env, annotations.omitted, masked)
+    try:
+        with open(summary_file, "a", encoding="utf-8") as f:
+            f.write(build_secrets.mask(text, masked))
+    except OSError as exc:  # the summary is a courtesy: the run's result stands
+        console.print(
+            f"devbox: warning: could not write the job summary to {summary_file} "
+            f"({exc.strerror or exc})",
+            style="yellow",
+            highlight=False,
+            markup=False,
+        )

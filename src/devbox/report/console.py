@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -280,8 +281,14 @@ class LiveView:
         return table
 
 
-def print_failures(console: Console, result: RunResult, project_root: Path, cwd: Path) -> None:
-    """Each failing tool's output; grouped by Python version when there are several."""
+def print_failures(
+    console: Console, result: RunResult, project_root: Path, cwd: Path, *, github: bool = False
+) -> None:
+    """Each failing tool's output; grouped by Python version when there are several.
+
+    ``github`` (on GitHub Actions): an output of more than ``github.FOLD_LINES`` lines is
+    folded (``::group::``), and no line of any output is taken as a workflow command
+    (``::stop-commands::`` with a token the output cannot know)."""
     failing = [t for t in result.tools if t.status in (Status.FAILED, Status.TIMEOUT)]
     versions = list(dict.fromkeys(t.python for t in result.tools))
     for python in versions:
@@ -294,7 +301,27 @@ def print_failures(console: Console, result: RunResult, project_root: Path, cwd:
             else:
                 title = f"{tool.name} failed (exit code {tool.exit_code}, Python {tool.python})"
             console.rule(Text(title, style="bold red"), align="left")
-            print_output(console, tool, project_root, cwd)
+            if github:
+                _print_output_on_github(console, tool, title, project_root, cwd)
+            else:
+                print_output(console, tool, project_root, cwd)
+
+
+def _print_output_on_github(
+    console: Console, tool: ToolResult, title: str, project_root: Path, cwd: Path
+) -> None:
+    from devbox.report import github  # imports this module
+
+    n = len(tool.output.rstrip("\n").split("\n"))
+    fold = n > github.FOLD_LINES
+    token = secrets.token_hex(16)
+    if fold:
+        console.out(f"::group::{github.escape_data(f'{title}: {n} lines')}", highlight=False)
+    console.out(f"::stop-commands::{token}", highlight=False)
+    print_output(console, tool, project_root, cwd)
+    console.out(f"::{token}::", highlight=False)
+    if fold:
+        console.out("::endgroup::", highlight=False)
 
 
 #: more than this is not printed whole: the tail, and where the full output is
