@@ -56,8 +56,8 @@ class Context:
 def check_client(ctx: Context) -> Iterator[Check]:
     if not ctx.docker.client_present():
         yield Check("docker client", Level.FAIL, "not found on PATH",
-                    "install Docker Desktop, or your distribution's docker CLI; on a Debian host "
-                    "without one, run scripts/provision-engine.sh as root")  # fmt: skip
+                    "install Docker Desktop, or on Linux the docker packages of your "
+                    "distribution or of Docker's own repository")  # fmt: skip
         return
     yield Check("docker client", Level.OK, ctx.docker.client_version() or "present")
 
@@ -69,8 +69,8 @@ def check_engine(ctx: Context) -> Iterator[Check]:
         info = ctx.docker.probe_engine()
     except DevboxError as exc:
         yield Check("engine", Level.FAIL, exc.message.split(". ", 1)[0],
-                    "start Docker Desktop or the docker service (or point DOCKER_HOST / the docker "
-                    "context at a running engine); on a Debian host, scripts/provision-engine.sh")  # fmt: skip
+                    "start Docker Desktop or the docker service: on Linux `sudo systemctl start "
+                    "docker`; or point `docker context use NAME` or DOCKER_HOST at a running engine")  # fmt: skip
         return
     ctx.engine_up, ctx.endpoint, ctx.server_version = True, info[0], info[1]
     level = Level.OK if engine.version_tuple(info[1])[:1] >= (23,) else Level.FAIL
@@ -88,7 +88,8 @@ def check_buildx(ctx: Context) -> Iterator[Check]:
     version = ctx.docker.buildx_version()
     if not version:
         yield Check("buildx", Level.FAIL, "the buildx plugin is missing",
-                    "install docker-buildx (Docker Desktop ships it) or run scripts/provision-engine.sh")  # fmt: skip
+                    "Docker Desktop ships it; on Debian or Ubuntu `sudo apt-get install docker-buildx`, "
+                    "or docker-buildx-plugin from Docker's own repository")  # fmt: skip
         return
     text = ".".join(map(str, version))
     if version[:2] < engine.MIN_BUILDX:

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import shutil
+import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -59,10 +62,7 @@ def probe_engine(env: Mapping[str, str]) -> tuple[str, str]:
         finally:
             client.close()
     except docker.errors.DockerException as exc:
-        raise EngineUnavailable(
-            f"no Docker engine answers at {endpoint} ({_short(exc)}). Start Docker Desktop or the "
-            "docker service; on a Debian host without one, run scripts/provision-engine.sh as root."
-        ) from None
+        raise EngineUnavailable(no_engine_message(endpoint, exc)) from None
     return endpoint, server
 
 
@@ -71,10 +71,7 @@ def probe(env: Mapping[str, str]) -> EngineInfo:
     endpoint, server = probe_engine(env)
     version = buildx_version(env)
     if not version:
-        raise EngineUnavailable(
-            "the docker buildx plugin is missing. Install it (Debian: docker-buildx; Docker Desktop "
-            "ships it) or run scripts/provision-engine.sh."
-        )
+        raise EngineUnavailable(f"the docker buildx plugin is missing. {INSTALL_BUILDX}")
     if version[:2] < MIN_BUILDX:
         raise EngineUnavailable(
             f"docker buildx {'.'.join(map(str, version))} is too old: devbox needs >= 0.12 "
@@ -83,6 +80,74 @@ def probe(env: Mapping[str, str]) -> EngineInfo:
     return EngineInfo(endpoint, server, ".".join(map(str, version)))
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1][:200] if text else type(exc).__name__
+# What to do, in terms a user has (an installed devbox has no scripts/: provision-engine.sh is
+# for devbox's own tests, in its repository). Shared with `devbox doctor`.
+START_ENGINE = (
+    "Start the engine: open Docker Desktop, or on Linux run `sudo systemctl start docker`; "
+    "to use another engine, select it with `docker context use NAME` or DOCKER_HOST"
+)
+INSTALL_BUILDX = (
+    "Install it: Docker Desktop ships it; on Debian or Ubuntu, `sudo apt-get install "
+    "docker-buildx`, or docker-buildx-plugin from Docker's own repository."
+)
+DOCTOR = "`devbox doctor` checks the whole set-up and says what to fix."
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception behind it: causes, contexts, and exceptions carried as
+    arguments (urllib3 wraps the socket's error in ProtocolError's args, MaxRetryError's reason)."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        e = todo.pop(0)
+        if any(e is s for s in seen):
+            continue
+        seen.append(e)
+        inner = [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+        todo += [i for i in inner if isinstance(i, BaseException)]
+    return seen
+
+
+def connection_problem(exc: BaseException) -> str:
+    """Why a connection to the engine failed, as a plain phrase (never a Python repr)."""
+    for e in _causes(exc):
+        number = getattr(e, "errno", None)
+        if isinstance(e, FileNotFoundError) or number == errno.ENOENT:
+            return "its socket does not exist, so no engine is running there"
+        if isinstance(e, ConnectionRefusedError) or number == errno.ECONNREFUSED:
+            return "the connection was refused, so nothing listens there"
+        if isinstance(e, PermissionError) or number in (errno.EACCES, errno.EPERM):
+            return "permission to use its socket was denied"
+        if isinstance(e, socket.gaierror):
+            return "its host name does not resolve"
+        if isinstance(e, ConnectionResetError) or number == errno.ECONNRESET:
+            return "the engine closed the connection"
+        if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__:
+            return "it did not answer within 10 s"
+        if isinstance(e, ssl.SSLError):
+            return "the TLS handshake failed"
+    # A message of the docker SDK's own, such as "Install paramiko package to enable ssh://
+    # support", is a sentence; anything that quotes a Python object is not shown.
+    lines = str(exc).strip().splitlines()
+    text = lines[-1].strip().rstrip(".") if lines else ""
+    if text and not re.search(r"[()\[\]{}<>]|\w(?:Error|Exception):", text) and len(text) < 200:
+        return f"the docker library said: {text}"
+    return f"the connection failed with {type(exc).__name__}"
+
+
+def no_engine_message(endpoint: str, exc: BaseException) -> str:
+    """The error for an engine that does not answer: what happened, then what to do."""
+    problem = connection_problem(exc)
+    if problem.startswith("permission"):
+        todo = (
+            "Let your user use it: add it to the docker group with `sudo usermod -aG docker "
+            "$USER` and log in again, or use Docker Desktop or rootless Docker"
+        )
+    elif endpoint.startswith(("unix://", "npipe://")):
+        todo = START_ENGINE
+    else:
+        todo = (
+            f"Check that the engine at {endpoint} runs and that this machine reaches it, or "
+            "select another with `docker context use NAME` or DOCKER_HOST"
+        )
+    return f"no Docker engine answers at {endpoint}: {problem}. {todo}. {DOCTOR}"

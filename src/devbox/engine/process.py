@@ -39,8 +39,14 @@ def run_command(
         )
     except FileNotFoundError:
         raise EngineUnavailable(
-            f"{argv[0]!r} was not found on PATH. Install the Docker client (Docker Desktop, or your "
-            "distribution's docker packages), or run scripts/provision-engine.sh on Debian."
+            f"{argv[0]!r} was not found on PATH: devbox runs the docker command. Install Docker: "
+            "Docker Desktop, or on Linux the docker packages of your distribution or of Docker's "
+            "own repository, then check with `devbox doctor`."
+        ) from None
+    except OSError as exc:  # found, but not runnable: permissions, a broken binary
+        raise EngineUnavailable(
+            f"{argv[0]!r} could not be run: {exc.strerror or type(exc).__name__}. Check that it is "
+            "an executable your user may run, or reinstall Docker; `devbox doctor` checks it."
         ) from None
     except subprocess.TimeoutExpired:
         if who is None:

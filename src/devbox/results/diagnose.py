@@ -66,8 +66,9 @@ def build_error(plan: Plan, progress: BuildProgress) -> EnvironmentError_:
     said = " ".join([*progress.text_lines[-5:], v.error if v else ""])
     if progress.vertexes and any(marker in said for marker in _ENGINE_GONE):
         return EngineUnavailable(
-            "the Docker engine stopped answering during the build. Check that it is running "
-            "(`devbox doctor`), then run again: steps that finished are in BuildKit's cache.",
+            "the Docker engine stopped answering during the build. If it stopped, start it "
+            "again: Docker Desktop, or on Linux `sudo systemctl start docker`; `devbox doctor` "
+            "checks it. Then run again: steps that finished are in BuildKit's cache.",
             detail=tail,
         )
     if v is None:
