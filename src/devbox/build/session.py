@@ -41,6 +41,8 @@ class Options:
     tools: Sequence[str] = ()
     report_json: Path | None = None
     junit_xml: Path | None = None
+    #: --codequality: the lint findings as a GitLab Code Quality report
+    codequality: Path | None = None
     #: print GitHub Actions workflow annotations for findings (--format github)
     annotations: bool = False
     rerun: bool = False

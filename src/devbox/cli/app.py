@@ -105,6 +105,7 @@ def _run(ctx: click.Context, command: str, tools: tuple[str, ...], **kw: Any) ->
         strict_base=kw["strict_base"],
         report_json=kw["report_json"],
         junit_xml=kw["junit_xml"],
+        codequality=kw["codequality"],
         annotations=(
             kw["output_format"]
             or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")

@@ -163,6 +163,11 @@ RUN = (
         help="Write a JUnit XML report here (a suite per tool and Python version).",
     ),
     click.option(
+        "--codequality",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the lint findings here as a GitLab Code Quality report (JSON).",
+    ),
+    click.option(
         "--fail-fast",
         is_flag=True,
         help="Stop at the first tool that fails; the tools still running or queued are "

@@ -8,9 +8,10 @@ talks to the engine.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -30,8 +31,8 @@ from devbox.errors import (
     Interrupted,
     UsageError,
 )
+from devbox.report import codequality, json_report, junit
 from devbox.report import console as report
-from devbox.report import json_report, junit
 from devbox.results.collect import collect, save_logs
 from devbox.results.diagnose import environment_message, tail, unreadable_message
 from devbox.results.hints import Installed
@@ -57,7 +58,7 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
         installed = Installed(cfg.extras, cfg.groups, cfg.requirements, cfg.packages)
         result = attach_hints(result, job.facts, installed)
         # The report files first: they are written even when the terminal goes away.
-        written = write_reports(opts, result, job.secrets.values())
+        written = write_reports(opts, result, job.secrets.values(), job.plan.project.root, env)
         reported = True
         present(job, result, console, written)
         return result
@@ -70,7 +71,8 @@ def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
     except DevboxError as exc:
         if not reported:
             masked = job.secrets.values() if job else ()
-            announce(console, write_reports(opts, failure_result(job, exc), masked))
+            root = job.plan.project.root if job else opts.project_dir
+            announce(console, write_reports(opts, failure_result(job, exc), masked, root, env))
         raise
 
 
@@ -95,7 +97,11 @@ def build_collect_remember(job: Job, console: Console) -> RunResult:
 
 def check_report_paths(opts: Options) -> None:
     """A report path devbox cannot write is a usage error before anything runs (exit 2)."""
-    for flag, path in (("--report-json", opts.report_json), ("--junit-xml", opts.junit_xml)):
+    for flag, path in (
+        ("--report-json", opts.report_json),
+        ("--junit-xml", opts.junit_xml),
+        ("--codequality", opts.codequality),
+    ):
         if path is None:
             continue
         problem = fsutil.unwritable(path)
@@ -107,7 +113,7 @@ def check_report_paths(opts: Options) -> None:
 
 
 def remove_reports(opts: Options) -> None:
-    for path in (opts.report_json, opts.junit_xml):
+    for path in (opts.report_json, opts.junit_xml, opts.codequality):
         if path is not None and (path.is_file() or path.is_symlink()):
             path.unlink()
 
@@ -129,11 +135,30 @@ def failure_result(job: Job | None, exc: DevboxError) -> RunResult:
 
 
 def write_reports(
-    opts: Options, result: RunResult, masked: Sequence[str]
+    opts: Options,
+    result: RunResult,
+    masked: Sequence[str],
+    project_root: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[tuple[Path, bool]]:
-    """Write the report files asked for (atomically): [(path, whether it replaced one)]."""
+    """Write the report files asked for (atomically): [(path, whether it replaced one)].
+
+    ``project_root`` (default: ``opts.project_dir``) and ``env`` (``PWD``, ``CI_PROJECT_DIR``)
+    say where the Code Quality report's paths start."""
     written: list[tuple[Path, bool]] = []
-    for path, write in ((opts.report_json, json_report.write), (opts.junit_xml, junit.write)):
+    env = env if env is not None else os.environ
+    quality = functools.partial(
+        codequality.write,
+        project_root=project_root or opts.project_dir,
+        cwd=Path(env.get("PWD") or os.getcwd()),
+        env=env,
+    )
+    writers: tuple[tuple[Path | None, Callable[[Path, RunResult, Sequence[str]], None]], ...] = (
+        (opts.report_json, json_report.write),
+        (opts.junit_xml, junit.write),
+        (opts.codequality, quality),
+    )
+    for path, write in writers:
         if path is None:
             continue
         replaced = path.exists()
