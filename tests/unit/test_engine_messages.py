@@ -212,7 +212,7 @@ class _NoBuildx(_NoEngine):
 
 
 def checks(check: Any, docker_: object, **ctx: Any) -> list[doctor.Check]:
-    return list(check(doctor.Context({}, [], docker_, **ctx)))  # type: ignore[arg-type]
+    return list(check(doctor.Context({}, [], docker_, **ctx)))
 
 
 def test_doctor_fixes_name_what_a_user_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -245,3 +245,17 @@ def test_an_engine_gone_mid_build_says_how_to_start_it_again() -> None:
     assert isinstance(error, EngineUnavailable)
     assert_plain(error.message)
     assert "`sudo systemctl start docker`" in error.message and "`devbox doctor`" in error.message
+
+
+def test_an_engine_that_does_not_answer_in_time() -> None:
+    inner = requests.exceptions.ReadTimeout(
+        urllib3.exceptions.ReadTimeoutError(None, "/version", "Read timed out. (read timeout=10)")
+    )
+    try:
+        raise docker.errors.DockerException(
+            f"Error while fetching server API version: {inner}"
+        ) from inner
+    except docker.errors.DockerException as exc:
+        message = health.no_engine_message("tcp://10.0.0.1:2375", exc)
+    assert_plain(message)
+    assert f"it did not answer within {health.PROBE_TIMEOUT} s" in message

@@ -15,6 +15,8 @@ from devbox.engine import process
 from devbox.errors import EngineUnavailable
 
 MIN_BUILDX = (0, 12)  # --progress=rawjson
+#: seconds the probe waits for the engine's answer
+PROBE_TIMEOUT = 10
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def probe_engine(env: Mapping[str, str]) -> tuple[str, str]:
     import docker.errors
 
     try:
-        client = docker.DockerClient(base_url=endpoint, timeout=10)
+        client = docker.DockerClient(base_url=endpoint, timeout=PROBE_TIMEOUT)
         try:
             server = str(client.version().get("Version", "?"))
         finally:
@@ -81,7 +83,7 @@ def probe(env: Mapping[str, str]) -> EngineInfo:
 
 
 # What to do, in terms a user has (an installed devbox has no scripts/: provision-engine.sh is
-# for devbox's own tests, in its repository). Shared with `devbox doctor`.
+# for devbox's own tests, in its repository).
 START_ENGINE = (
     "Start the engine: open Docker Desktop, or on Linux run `sudo systemctl start docker`; "
     "to use another engine, select it with `docker context use NAME` or DOCKER_HOST"
@@ -123,7 +125,7 @@ def connection_problem(exc: BaseException) -> str:
         if isinstance(e, ConnectionResetError) or number == errno.ECONNRESET:
             return "the engine closed the connection"
         if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__:
-            return "it did not answer within 10 s"
+            return f"it did not answer within {PROBE_TIMEOUT} s"
         if isinstance(e, ssl.SSLError):
             return "the TLS handshake failed"
     # A message of the docker SDK's own, such as "Install paramiko package to enable ssh://
