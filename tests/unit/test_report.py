@@ -605,6 +605,19 @@ def test_frames_from_the_images_venv_are_not_shown_as_host_paths(tmp_path: Path)
     assert "/opt/devbox" not in out
 
 
+def test_devbox_s_own_step_paths_are_named_not_shown(tmp_path: Path) -> None:
+    text = (
+        "cachedir: /devbox/cache/pytest\n"
+        "------------ generated xml file: /devbox/out/pytest/3.11/junit.xml -------------\n"
+        "/src/devbox/out/kept.py:1: a project file under devbox/out stays the project's\n"
+    )
+    out = rewrite_paths(text, tmp_path, tmp_path)
+    assert "cachedir: <devbox cache>/pytest" in out
+    assert "generated xml file: <devbox results>/pytest/3.11/junit.xml" in out
+    assert "devbox/out/kept.py:1:" in out and "<devbox results>/kept" not in out
+    assert "/devbox/cache" not in out and " /devbox/out" not in out
+
+
 # --- xfailed / xpassed in the tests column (issue 14) ------------------------------------
 
 

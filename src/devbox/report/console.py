@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from devbox.build.contract import UV_VENV, VENV, WORKDIR
+from devbox.build.contract import CACHE, OUT, UV_VENV, VENV, WORKDIR
 from devbox.build.plan import ToolRun
 from devbox.results.model import RunResult, Status, TestCounts, ToolResult, seconds
 from devbox.results.progress import ToolProgress, colours_only
@@ -42,6 +42,10 @@ _IMAGE_PATHS = (
     (re.compile(_VENVS + r"/lib/python\d+\.\d+/site-packages/"), "<devbox venv>/"),
     (re.compile(re.escape(VENV) + "/"), "<devbox venv>/"),
     (re.compile(re.escape(posixpath.dirname(VENV)) + "/"), "<devbox>/"),
+    # devbox's own places in the step ("generated xml file: /devbox/out/...", pytest's
+    # "cachedir: /devbox/cache/pytest"): no host path either
+    (re.compile(r"(?<![\w.~/-])" + re.escape(OUT) + r"(?=/|\b)"), "<devbox results>"),
+    (re.compile(r"(?<![\w.~/-])" + re.escape(CACHE) + r"(?=/|\b)"), "<devbox cache>"),
 )
 # "path/to/file.py:12" at the start of a line (ruff, flake8, mypy, pylint style).
 _LEADING_PATH = re.compile(r"^([\w.][\w./-]*):(\d+)", re.MULTILINE)
