@@ -379,19 +379,19 @@ def _stale(target: _Target) -> Problem | None:
     return None
 
 
+def _as_seen(root: Path, change: Change) -> _Target | Problem:
+    """The file of ``change`` read now (its directory closed again), or why it cannot be
+    written: unsafe to open, or changed since the fixers saw it."""
+    opened = _open(root, change)
+    if isinstance(opened, Problem):
+        return opened
+    os.close(opened.dir_fd)
+    return _stale(opened) or opened
+
+
 def check_changes(root: Path, changes: Sequence[Change]) -> list[Problem]:
     """Why each change could not be written now (empty: all could); writes nothing."""
-    problems: list[Problem] = []
-    for change in changes:
-        opened = _open(root, change)
-        if isinstance(opened, Problem):
-            problems.append(opened)
-            continue
-        os.close(opened.dir_fd)
-        stale = _stale(opened)
-        if stale is not None:
-            problems.append(stale)
-    return problems
+    return [p for c in changes if isinstance(p := _as_seen(root, c), Problem)]
 
 
 def apply_changes(root: Path, changes: Sequence[Change]) -> None:
@@ -459,14 +459,9 @@ def unified_diff(root: Path, changes: Sequence[Change]) -> str:
     problems: list[Problem] = []
     chunks: list[str] = []
     for change in changes:
-        opened = _open(root, change)
+        opened = _as_seen(root, change)
         if isinstance(opened, Problem):
             problems.append(opened)
-            continue
-        os.close(opened.dir_fd)
-        stale = _stale(opened)
-        if stale is not None:
-            problems.append(stale)
             continue
         try:
             old = opened.content.decode("utf-8")

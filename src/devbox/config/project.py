@@ -84,6 +84,20 @@ def setup_cfg_requires_python(root: Path) -> str | None:
     return value.strip() or None if value else None
 
 
+def read_ini(path: Path, notes: list[str]) -> configparser.ConfigParser | None:
+    """An INI file (setup.cfg, tox.ini, ...) parsed as data, or None when absent/unreadable."""
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        notes.append(f"{path.name} could not be read ({first_line}): it was not used.")
+        return None
+    return parser
+
+
 _NAME_NORMALIZE = re.compile(r"[-_.]+")
 
 

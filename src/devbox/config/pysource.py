@@ -16,6 +16,7 @@ declare (see docs/parity.md), and the rest can be named in ``[tool.devbox] packa
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,10 +239,31 @@ def _is_setup_call(call: ast.Call) -> bool:
 
 def read_setup_py(root: Path, notes: list[str] | None = None) -> SetupPy:
     """setup.py's extras and tests_require, read as literals (:class:`SetupPy`; empty when
-    there is no setup.py, or no ``setup(...)`` call with those keywords)."""
-    tree = _parse(root / "setup.py", notes if notes is not None else [])
-    if tree is None:
+    there is no setup.py, or no ``setup(...)`` call with those keywords).
+
+    One run asks several times (the choice, the plan, the hints): the file is parsed once
+    per version of it (its inode, size, mtime and ctime)."""
+    path = root / "setup.py"
+    try:
+        st = path.stat()
+    except OSError:
         return SetupPy()
+    found, note = _setup_py(str(path), (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    if note and notes is not None:
+        notes.append(note)
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def _setup_py(path: str, version: tuple[int, ...]) -> tuple[SetupPy, str | None]:
+    said: list[str] = []
+    tree = _parse(Path(path), said)
+    if tree is None:
+        return SetupPy(), (said[0] if said else None)
+    return _setup_literals(tree), None
+
+
+def _setup_literals(tree: ast.Module) -> SetupPy:
     names = _Names()
     kwargs: dict[str, object] = {}
     for stmt in _statements(tree.body):

@@ -12,7 +12,6 @@ arguments`` or runs async tests as failures: :func:`needed_plugins` names each p
 
 from __future__ import annotations
 
-import configparser
 import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
-from devbox.config.project import normalize_name, requirement_problem
+from devbox.config.project import normalize_name, read_ini, requirement_problem
 from devbox.config.pysource import module_strings
 
 __all__ = [
@@ -119,14 +118,10 @@ class PytestConfig:
 
 
 def _ini_section(path: Path, section: str) -> Mapping[str, str] | None:
-    if not path.is_file():
+    parser = read_ini(path, [])
+    if parser is None or not parser.has_section(section):
         return None
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
-    except (OSError, UnicodeDecodeError, configparser.Error):
-        return None
-    return dict(parser.items(section)) if parser.has_section(section) else None
+    return dict(parser.items(section))
 
 
 def _words(value: object) -> tuple[str, ...]:

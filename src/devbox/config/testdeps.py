@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from devbox.config.keys import KEYS
-from devbox.config.project import ProjectFacts, normalize_name, requirement_problem
+from devbox.config.project import ProjectFacts, normalize_name, read_ini, requirement_problem
 from devbox.config.pysource import nox_test_session, read_setup_py
 from devbox.config.pytestcfg import needed_plugins
 from devbox.errors import ConfigError
@@ -75,20 +75,6 @@ def valid(key: str, value: object) -> bool:
     except ValueError:
         return False
     return True
-
-
-def read_ini(path: Path, notes: list[str]) -> configparser.ConfigParser | None:
-    """An INI file (setup.cfg, tox.ini, ...) parsed as data, or None when absent/unreadable."""
-    if not path.is_file():
-        return None
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        notes.append(f"{path.name} could not be read ({first_line}): it was not used.")
-        return None
-    return parser
 
 
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")

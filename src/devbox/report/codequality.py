@@ -25,6 +25,7 @@ from devbox import tools
 from devbox.build import secrets as build_secrets
 from devbox.fsutil import atomic_write
 from devbox.report.console import rewrite_paths
+from devbox.report.github import checkout_base
 from devbox.results.model import RunResult, Status
 
 #: a finding's severity → GitLab's
@@ -33,12 +34,7 @@ SEVERITY = {"error": "major", "warning": "minor", "note": "info"}
 
 def base_dir(project_root: Path, cwd: Path, env: Mapping[str, str]) -> Path:
     """Where the report's paths start: ``CI_PROJECT_DIR`` when it holds the project."""
-    checkout = env.get("CI_PROJECT_DIR")
-    if checkout:
-        root = Path(checkout).resolve()
-        if project_root.resolve().is_relative_to(root):
-            return root
-    return cwd
+    return checkout_base(project_root, cwd, env.get("CI_PROJECT_DIR"))
 
 
 def fingerprint(*parts: str) -> str:

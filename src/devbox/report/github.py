@@ -91,14 +91,19 @@ class Annotations:
         )
 
 
+def checkout_base(project_root: Path, cwd: Path, checkout: str | None) -> Path:
+    """Where a CI system's paths start: its ``checkout`` directory when that holds the
+    project, else ``cwd``."""
+    if checkout:
+        root = Path(checkout).resolve()
+        if project_root.resolve().is_relative_to(root):
+            return root
+    return cwd
+
+
 def base_dir(project_root: Path, cwd: Path, env: Mapping[str, str]) -> Path:
     """Where annotation paths start: ``GITHUB_WORKSPACE`` when it holds the project."""
-    workspace = env.get("GITHUB_WORKSPACE")
-    if workspace:
-        ws = Path(workspace).resolve()
-        if project_root.resolve().is_relative_to(ws):
-            return ws
-    return cwd
+    return checkout_base(project_root, cwd, env.get("GITHUB_WORKSPACE"))
 
 
 def _failing(tool: ToolResult) -> bool:
