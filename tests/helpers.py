@@ -202,6 +202,7 @@ def tool_result(
     output: str = "",
     tests: TestCounts | None = None,
     junit_xml: str | None = None,
+    machine_output: str | None = None,
 ) -> ToolResult:
     """A tool's result: ``kind`` defaults to "test" when there are ``tests`` counts, else
     "lint"; ``exit_code`` to 0 for a pass and 1 otherwise."""
@@ -216,4 +217,5 @@ def tool_result(
         output=output,
         tests=tests,
         junit_xml=junit_xml,
+        machine_output=machine_output,
     )

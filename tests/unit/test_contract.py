@@ -54,7 +54,8 @@ COPIES = {
         "WORKDIR", "CACHE", "VENV", "UV", "ENV_STATUS", "OUT", "TOOL_SPEC", "STATUS_FILE",
         "OUTPUT_FILE", "JUNIT_FILE", "FIELD_OK", "FIELD_EXIT_CODE", "FIELD_DURATION_S",
         "FIELD_ENVIRONMENT_ERROR", "FIELD_TIMED_OUT", "FIELD_WARNINGS", "MARKER", "ENV_MARKER",
-        "TIMEOUT_MARKER", "TOOL_SPEC_KEYS", "COLOUR_VAR", "COLOUR_VALUE",
+        "TIMEOUT_MARKER", "TOOL_SPEC_KEYS", "COLOUR_VAR", "COLOUR_VALUE", "FINDINGS_FILE",
+        "MACHINE_KEYS",
     },
     "stepsecrets": {"CA_SECRET", "INDEX_SECRET", "ENV_SECRET", "INDEX_SECRET_KEYS"},
 }  # fmt: skip
@@ -63,7 +64,7 @@ COPIES = {
 #: naming the keys it may read from them
 READS = {
     "install": {"spec": "INSTALL_SPEC_KEYS", "lock": "LOCK_KEYS"},
-    "run": {"spec": "TOOL_SPEC_KEYS"},
+    "run": {"spec": "TOOL_SPEC_KEYS", "machine": "MACHINE_KEYS"},
     "stepsecrets": {"index": "INDEX_SECRET_KEYS"},
 }
 
@@ -195,6 +196,10 @@ def test_tool_spec_writes_exactly_the_keys_run_reads(name: str) -> None:
     assert plan.tools
     for tool in plan.tools:
         assert set(tool_spec(plan, tool)) == set(contract.TOOL_SPEC_KEYS)
+        machine = tool_spec(plan, tool)["machine"]
+        if machine is not None:
+            assert isinstance(machine, dict)
+            assert set(machine) == set(contract.MACHINE_KEYS)
 
 
 @pytest.mark.parametrize("name", CONFIGS)

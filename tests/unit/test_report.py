@@ -605,6 +605,21 @@ def test_frames_from_the_images_venv_are_not_shown_as_host_paths(tmp_path: Path)
     assert "/opt/devbox" not in out
 
 
+def test_relative_paths_into_the_images_venv_are_named_whole(tmp_path: Path) -> None:
+    """pytest prints a frame outside its rootdir relative to it: ``../opt/devbox/venv/…``."""
+    text = (
+        "../opt/devbox/venv/lib/python3.11/site-packages/_pytest/python.py:163: in call\n"
+        "../../opt/devbox/venv/bin/python: error\n"
+        "../../opt/devbox/uv/bin/uv ran\n"
+    )
+    out = rewrite_paths(text, tmp_path, tmp_path)
+    assert out.splitlines() == [
+        "<devbox venv>/_pytest/python.py:163: in call",
+        "<devbox venv>/bin/python: error",
+        "<devbox>/uv/bin/uv ran",
+    ]
+
+
 def test_devbox_s_own_step_paths_are_named_not_shown(tmp_path: Path) -> None:
     text = (
         "cachedir: /devbox/cache/pytest\n"

@@ -38,6 +38,7 @@ TOOL_SPEC = "/devbox/tool.json"
 STATUS_FILE = "status.json"
 OUTPUT_FILE = "output"
 JUNIT_FILE = "junit.xml"
+FINDINGS_FILE = "findings.json"
 FIELD_OK = "ok"
 FIELD_EXIT_CODE = "exit_code"
 FIELD_DURATION_S = "duration_s"
@@ -56,12 +57,15 @@ TOOL_SPEC_KEYS = (
     "installer",
     "junit",
     "kind",
+    "machine",
     "name",
     "native",
     "project_install",
     "timeout",
     "version",
 )
+#: the keys of TOOL_SPEC's "machine" (machine[...]), when it is not null
+MACHINE_KEYS = ("args", "drop", "how", "min_major")
 #: in the secret-env secret: devbox prints to a colour terminal (not a variable of the user's)
 COLOUR_VAR = "DEVBOX_COLOUR_TERMINAL"
 COLOUR_VALUE = "devbox-colour-terminal-on"
@@ -97,16 +101,26 @@ def main() -> int:
     env.update(SECRET_ENV)
     command = list(spec["command"])
     if spec["junit"]:
-        command += ["--junitxml=" + out + "/" + JUNIT_FILE, "-o", "cache_dir=" + CACHE + "/pytest"]
+        # xunit1: the cases carry file and line, where a failure is when --tb=no says nothing
+        command += ["--junitxml=" + out + "/" + JUNIT_FILE, "-o", "junit_family=xunit1"]
+        command += ["-o", "cache_dir=" + CACHE + "/pytest"]
         if COLOUR:  # on devbox's colour terminal: pytest's colours (the JUnit XML has none)
             command += ["--color=yes"]
 
+    machine = spec["machine"]
+    findings = os.path.join(out, FINDINGS_FILE)
+    alongside = machine is not None and machine["how"] == "alongside"
+    if alongside and release_ok(machine.get("min_major")):
+        command = machine_command(command, machine, findings)
     started = time.time()
     timed_out = False
     with open(os.path.join(out, OUTPUT_FILE), "wb") as log:
         warnings = prepare(spec, log, os.path.join(out, OUTPUT_FILE))
         rc, timed_out = run(command, env, log, spec["timeout"])
     duration = time.time() - started
+    if machine is not None and machine["how"] == "after-failure" and rc != 0 and not timed_out:
+        run_machine(machine_command(command, machine, findings), env, findings, spec["timeout"])
+    mask_file(findings)
     with open(os.path.join(out, STATUS_FILE), "w") as f:
         json.dump(
             {
@@ -129,6 +143,89 @@ def main() -> int:
         sys.stdout.write("%s %d\n" % (MARKER, rc))
     sys.stdout.flush()
     return 0
+
+
+def machine_command(command: "list[str]", machine: "dict[str, object]", path: str) -> "list[str]":
+    """``command`` without the options ``machine["drop"]`` names (name: takes a value) and
+    with ``machine["args"]`` (``{file}``: ``path``), before a ``--`` if there is one."""
+    drop = machine["drop"]
+    assert isinstance(drop, dict)
+    kept = command[:1]
+    rest = command[1:]
+    tail = []  # from "--" on: positional arguments, kept as they are
+    if "--" in rest:
+        tail = rest[rest.index("--") :]
+        rest = rest[: rest.index("--")]
+    skip = False
+    for arg in rest:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in drop:
+            skip = bool(drop[name]) and "=" not in arg
+            continue
+        kept.append(arg)
+    args = machine["args"]
+    assert isinstance(args, list)
+    return kept + [str(a).replace("{file}", path) for a in args] + tail
+
+
+def release_ok(min_major: "object") -> bool:
+    """Whether the environment's release of a distribution is at least the given major
+    version (``[name, major]``; None: no condition), read from its dist-info directory."""
+    if not min_major:
+        return True
+    assert isinstance(min_major, list)
+    name, major = str(min_major[0]), int(min_major[1])
+    import glob
+
+    pattern = os.path.join(VENV, "lib", "python*", "site-packages", "%s-*.dist-info" % name)
+    for found in glob.glob(pattern):
+        version = os.path.basename(found)[len(name) + 1 : -len(".dist-info")]
+        head = version.split(".", 1)[0]
+        return head.isdigit() and int(head) >= major
+    return False
+
+
+def run_machine(
+    command: "list[str]", env: "dict[str, str]", path: str, timeout: "float | None"
+) -> None:
+    """The tool again, for its machine-readable findings (its standard output is the file):
+    what it prints otherwise is dropped, and so is a file the run did not finish."""
+    limit = timeout or MACHINE_TIMEOUT_S
+    try:
+        with open(path, "wb") as f:
+            proc = subprocess.Popen(
+                command, cwd=WORKDIR, env=env, stdout=f, stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+            try:
+                proc.wait(timeout=limit)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise
+            finally:
+                _signal_group(proc.pid, signal.SIGKILL)  # what it left behind
+    except (OSError, subprocess.TimeoutExpired):
+        with contextlib.suppress(OSError):
+            os.remove(path)
+
+
+#: the JSON run's time limit when the tool has none (it replays the first run's caches)
+MACHINE_TIMEOUT_S = 600.0
+
+
+def mask_file(path: str) -> None:
+    """The side file, with the step's secrets masked (as its output is)."""
+    secrets = secret_values()
+    if not secrets or not os.path.isfile(path):
+        return
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(mask(data, secrets))
 
 
 def environment_ok() -> bool:

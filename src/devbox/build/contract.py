@@ -69,6 +69,9 @@ INSTALL_LOG = "install.log"
 OUTPUT_FILE = "output"
 #: pytest's JUnit XML, in OUT/NAME/PYTHON (tools with junit only)
 JUNIT_FILE = "junit.xml"
+#: a tool's machine-readable findings (ruff's or mypy's JSON, pylint's json2), masked, in
+#: OUT/NAME/PYTHON (tools whose tool_spec()["machine"] is not null; see devbox.tools.spec)
+FINDINGS_FILE = "findings.json"
 
 #: STATUS_FILE fields the host reads: the install step's outcome (bool) and what it left
 #: installed (FIELD_PACKAGES: normalised distribution name → version) ...
@@ -110,12 +113,16 @@ TOOL_SPEC_KEYS = (
     "installer",
     "junit",
     "kind",
+    "machine",
     "name",
     "native",
     "project_install",
     "timeout",
     "version",
 )
+#: the keys of tool_spec()["machine"], when it is not null (how the step gets a tool's
+#: machine-readable findings: build/dockerfile.py machine_spec())
+MACHINE_KEYS = ("args", "drop", "how", "min_major")
 #: the keys of Plan.install_spec() (build/plan.py) that install.py reads
 INSTALL_SPEC_KEYS = (
     "entry_points",

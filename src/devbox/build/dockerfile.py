@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from devbox import tools
 from devbox.build import contract
 from devbox.build.contract import (
     CACHE,
@@ -27,6 +28,7 @@ from devbox.build.contract import (
     WORKDIR,
 )
 from devbox.build.plan import EnvPlan, Plan, ToolRun
+from devbox.tools.spec import program
 
 #: where a tool step's script is mounted (the script does not need to know)
 RUN_SCRIPT = "/devbox/run.py"
@@ -265,6 +267,24 @@ def tool_spec(plan: Plan, run: ToolRun) -> dict[str, object]:
         "version": plan.version,
         # the project builds native code: the step warns when its build made no extension
         "native": plan.project.compiled,
+        "machine": machine_spec(run),
+    }
+
+
+def machine_spec(run: ToolRun) -> dict[str, object] | None:
+    """How the step gets the tool's machine-readable findings (``Tool.machine``): only for
+    a command that runs the built-in tool's own program (a custom one is read as text)."""
+    builtin = tools.BUILTIN.get(run.name)
+    machine = builtin.machine if builtin else None
+    if builtin is None or machine is None or machine.how == "junit":
+        return None
+    if program(run.command) != program(builtin.command):
+        return None
+    return {
+        "how": machine.how,
+        "args": list(machine.args),
+        "drop": dict(machine.drop),
+        "min_major": list(machine.min_major) if machine.min_major else None,
     }
 
 

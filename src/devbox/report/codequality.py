@@ -15,16 +15,16 @@ lines above the finding move.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from devbox import tools
 from devbox.build import secrets as build_secrets
 from devbox.fsutil import atomic_write
-from devbox.report.console import rewrite_paths
+from devbox.report import located
 from devbox.report.github import checkout_base
 from devbox.results.model import RunResult, Status
 
@@ -52,8 +52,12 @@ def issues(
     for tool in result.tools:
         if tool.status is not Status.FAILED or tool.kind != "lint":
             continue
-        output = build_secrets.mask(rewrite_paths(tool.output, project_root, base), masked)
-        for f in tools.parse(tool.name, output):
+        for found in located.findings(tool, project_root, base):
+            f = dataclasses.replace(
+                found,
+                path=build_secrets.mask(found.path, masked),
+                message=build_secrets.mask(found.message, masked),
+            )
             key = (tool.name, f.path, f.line, f.col, f.code, f.message)
             if key in seen:  # the same finding from another Python version
                 continue

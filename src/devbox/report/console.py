@@ -38,10 +38,12 @@ _STYLES = {
 _CONTAINER_PATH = re.compile(r"(?<![\w.~/-])" + re.escape(WORKDIR) + r"(/[^\s:'\"(),]*)?(?![\w.-])")
 # Installed packages exist only in the image: not clickable host paths, say so.
 _VENVS = "(?:" + re.escape(VENV) + "|" + re.escape(UV_VENV) + ")"
+#: ``../../`` before an image path: pytest prints a frame outside its rootdir relative to it
+_UP = r"(?:(?<![\w.~/-])\.\.(?:/\.\.)*)?"
 _IMAGE_PATHS = (
-    (re.compile(_VENVS + r"/lib/python\d+\.\d+/site-packages/"), "<devbox venv>/"),
-    (re.compile(re.escape(VENV) + "/"), "<devbox venv>/"),
-    (re.compile(re.escape(posixpath.dirname(VENV)) + "/"), "<devbox>/"),
+    (re.compile(_UP + _VENVS + r"/lib/python\d+\.\d+/site-packages/"), "<devbox venv>/"),
+    (re.compile(_UP + re.escape(VENV) + "/"), "<devbox venv>/"),
+    (re.compile(_UP + re.escape(posixpath.dirname(VENV)) + "/"), "<devbox>/"),
     # devbox's own places in the step ("generated xml file: /devbox/out/...", pytest's
     # "cachedir: /devbox/cache/pytest"): no host path either
     (re.compile(r"(?<![\w.~/-])" + re.escape(OUT) + r"(?=/|\b)"), "<devbox results>"),

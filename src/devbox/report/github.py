@@ -23,10 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devbox import tools
 from devbox.build import secrets as build_secrets
-from devbox.report.console import rewrite_paths
-from devbox.results.findings import Finding
+from devbox.report import located
 from devbox.results.model import RunResult, Status, ToolResult
 
 #: GitHub shows this many annotations of one type (error, warning, notice) per step...
@@ -110,13 +108,6 @@ def _failing(tool: ToolResult) -> bool:
     return tool.status in (Status.FAILED, Status.TIMEOUT)
 
 
-def tool_findings(tool: ToolResult, project_root: Path, base: Path) -> list[Finding]:
-    """A failed tool's findings, paths relative to ``base``."""
-    if tool.status is not Status.FAILED:
-        return []
-    return tools.parse(tool.name, rewrite_paths(tool.output, project_root, base))
-
-
 def all_annotations(result: RunResult, project_root: Path, base: Path) -> list[Annotation]:
     """Every annotation, most important first: by type, failing tools' first, then in the
     order of the run."""
@@ -132,7 +123,7 @@ def all_annotations(result: RunResult, project_root: Path, base: Path) -> list[A
         if tool.status is Status.TIMEOUT:
             add(tool, Annotation("error", tool.timeout_message, title))
         elif tool.status is Status.FAILED:
-            found = tool_findings(tool, project_root, base)
+            found = located.findings(tool, project_root, base)
             if not found:
                 add(
                     tool,
@@ -257,7 +248,7 @@ def job_summary(
             continue
         if t.status is not Status.FAILED:
             continue
-        found = tool_findings(t, project_root, base)
+        found = located.findings(t, project_root, base)
         if not found:
             lines.append(f"- {label}: failed (exit code {t.exit_code})")
         for f in found:

@@ -19,7 +19,6 @@ escapes, control characters).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from devbox import tools
 from devbox.build import secrets as build_secrets
 from devbox.build.contract import WORKDIR
 from devbox.fsutil import atomic_write
+from devbox.report import located
 from devbox.results import findings
 from devbox.results.model import RunResult, Status, ToolResult
 
@@ -63,13 +63,6 @@ def _finish(suite: ET.Element) -> ET.Element:
                 counts[key] += 1
     suite.attrib.update({k: str(v) for k, v in counts.items()})
     return suite
-
-
-def _project_relative(finding: findings.Finding) -> findings.Finding:
-    """The output is the container's: ``/src/pkg/a.py`` (black, isort) → ``pkg/a.py``."""
-    if finding.path.startswith(WORKDIR + "/"):
-        return dataclasses.replace(finding, path=finding.path[len(WORKDIR) + 1 :])
-    return finding
 
 
 def case_name(finding: findings.Finding) -> str:
@@ -122,7 +115,8 @@ def _tool_suites(tool: ToolResult) -> list[ET.Element]:
             return suites
     suite = _suite(name, tool.duration_s)
     if tool.status is Status.FAILED and not _writes_junit(tool.name):
-        found = [_project_relative(f) for f in tools.parse(tool.name, tool.output)]
+        # paths relative to the project: its root is the base
+        found = located.findings(tool, Path(WORKDIR), Path(WORKDIR))
         if found:
             suite.extend(junit_cases(tool, found))
             return [_finish(suite)]

@@ -78,7 +78,12 @@ def save_logs(result: RunResult, logs: Path, masked: Sequence[str] = ()) -> RunR
         # pytest's own JUnit XML holds captured output and assertion text, XML-escaped (the
         # escaped forms are among the masked values)
         junit = build_secrets.mask(tool.junit_xml, masked) if tool.junit_xml else tool.junit_xml
-        tools.append(dataclasses.replace(tool, output=output, log_path=path, junit_xml=junit))
+        machine = tool.machine_output and build_secrets.mask(tool.machine_output, masked)
+        tools.append(
+            dataclasses.replace(
+                tool, output=output, log_path=path, junit_xml=junit, machine_output=machine
+            )
+        )
     environments = tuple(
         dataclasses.replace(e, log=build_secrets.mask(e.log, masked)) for e in result.environments
     )

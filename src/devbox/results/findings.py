@@ -13,10 +13,11 @@ when its output is a pytest session's).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning", "note"]
 
@@ -90,6 +91,39 @@ def line_parser(*formats: LineFormat) -> Callable[[str], list[Finding]]:
         return read_lines(lines(output), formats)
 
     return parse_output
+
+
+# --- machine-readable outputs (ruff's and mypy's JSON, pylint's json2) ---------------------
+
+
+def json_value(text: str) -> Any:
+    """The JSON document ``text`` holds, or None."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def json_lines(text: str) -> list[Any] | None:
+    """One JSON value per non-empty line (mypy's ``-O json``); None when a line is not one,
+    or when there is none."""
+    values = [json_value(t) for t in text.splitlines() if t.strip()]
+    return values if values and all(v is not None for v in values) else None
+
+
+def as_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def field(item: object, *keys: str) -> object:
+    """``item[k1][k2]…``, or None where a level is not a JSON object."""
+    for key in keys:
+        item = item.get(key) if isinstance(item, dict) else None
+    return item
 
 
 # --- shared by black and ruff-format ---------------------------------------------------------

@@ -27,6 +27,7 @@ from devbox.build.contract import (
     FIELD_PACKAGES,
     FIELD_TIMED_OUT,
     FIELD_WARNINGS,
+    FINDINGS_FILE,
     INSTALL_LOG,
     JUNIT_FILE,
     OUTPUT_FILE,
@@ -97,6 +98,9 @@ class ToolResult:
     tests: TestCounts | None = None
     #: the tool's own JUnit XML (pytest), merged into devbox's --junit-xml
     junit_xml: str | None = None
+    #: the tool's machine-readable findings as it wrote them (ruff's or mypy's JSON, pylint's
+    #: json2: ``Tool.machine``), read by the reports instead of its text output
+    machine_output: str | None = None
     #: where the full output is kept (devbox's cache dir), once the run is saved
     log_path: Path | None = None
     #: the time limit it ran with (seconds), if any
@@ -399,6 +403,7 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
     else:
         output = raw_output.decode("utf-8", errors="replace")
     raw_junit = read(JUNIT_FILE) if run.junit else None
+    raw_machine = read(FINDINGS_FILE)
     tests = junit_counts(raw_junit) if raw_junit is not None else None
     junit_xml = None
     if raw_junit is not None and tests is not None:
@@ -423,6 +428,7 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         output=output,
         tests=tests,
         junit_xml=junit_xml,
+        machine_output=None if raw_machine is None else raw_machine.decode("utf-8", "replace"),
         timeout_s=run.timeout,
         warnings=warnings,
     )

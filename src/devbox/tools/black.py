@@ -52,6 +52,7 @@ BLACK = Tool(
     junit=False,
     parse=line_parser(*_FORMATS),
     line_formats=_FORMATS,
+    machine=None,  # no machine-readable format of its own
     # Its "error: cannot parse" lines have no matcher: VS Code does not show them.
     matchers=(REFORMAT_MATCHER,),
     detect=(Table(("black",)),),

@@ -32,6 +32,7 @@ FLAKE8 = Tool(
     junit=False,
     parse=line_parser(*_FORMATS),
     line_formats=_FORMATS,
+    machine=None,  # no machine-readable format of its own
     matchers=(LINT_MATCHER,),
     detect=(IniSection("tox.ini", "flake8"), IniSection("setup.cfg", "flake8"), File(".flake8")),
 )

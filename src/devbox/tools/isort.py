@@ -33,6 +33,7 @@ ISORT = Tool(
     junit=False,
     parse=line_parser(*_FORMATS),
     line_formats=_FORMATS,
+    machine=None,  # no machine-readable format of its own
     matchers=(MATCHER,),
     detect=(Table(("isort",)), File(".isort.cfg"), IniSection("setup.cfg", "isort")),
 )

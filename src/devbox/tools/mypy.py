@@ -9,12 +9,16 @@ from devbox.results.findings import (
     PATH,
     Finding,
     Severity,
+    as_int,
+    as_str,
     clean_path,
+    field,
+    json_lines,
     line_number,
     line_parser,
     optional_int,
 )
-from devbox.tools.spec import File, IniSection, Table, Tool, matcher
+from devbox.tools.spec import File, IniSection, Machine, Table, Tool, matcher
 
 _LINE = re.compile(
     rf"^{PATH}:(?P<line>\d+)(?::(?P<col>\d+))?(?::\d+:\d+)?: (?P<sev>error|warning|note): "
@@ -36,6 +40,39 @@ def line(lines: list[str], i: int) -> Finding | None:
         _SEVERITY[m["sev"]],
     )
 
+
+def parse_json(text: str) -> list[Finding] | None:
+    """``-O json`` (mypy >= 1.11): one object per line, ``column`` counted from 0 (-1: none);
+    a note attached to an error is its ``hint``, added to the message. ``pretty`` and
+    ``show_error_codes = false`` change nothing of it."""
+    items = json_lines(text)
+    if items is None:
+        return None
+    found = []
+    for item in items:
+        path = as_str(field(item, "file"))
+        line_ = as_int(field(item, "line"))
+        message = as_str(field(item, "message"))
+        if path is None or line_ is None or message is None:
+            continue
+        hint = as_str(field(item, "hint"))
+        col = as_int(field(item, "column"))
+        severity = _SEVERITY.get(as_str(field(item, "severity")) or "", "error")
+        found.append(
+            Finding(
+                clean_path(path),
+                max(line_, 1),
+                col + 1 if col is not None and col >= 0 else None,
+                f"{message}\n{hint}" if hint else message,
+                as_str(field(item, "code")),
+                severity,
+            )
+        )
+    return found
+
+
+#: ``-O``/``--output``: one format at a time, the JSON run's last
+MACHINE = Machine("after-failure", ("-O", "json"), {"-O": True, "--output": True}, parse_json)
 
 #: ``file:line[:col[:endline:endcol]]: error|warning|note: message  [code]``
 REGEXP = (
@@ -60,6 +97,7 @@ MYPY = Tool(
     junit=False,
     parse=line_parser(*_FORMATS),
     line_formats=_FORMATS,
+    machine=MACHINE,
     matchers=(MATCHER,),
     detect=(Table(("mypy",)), File("mypy.ini"), File(".mypy.ini"), IniSection("setup.cfg", "mypy")),
 )

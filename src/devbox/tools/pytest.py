@@ -1,6 +1,8 @@
 """pytest: one finding per failing test or erroring setup/collection.
 
-A finding is at the last frame of its traceback that is in the project
+The findings come from the JUnit XML report pytest writes for devbox (:func:`parse_junit`),
+whatever ``--tb`` says; the text reader below is for a pytest session devbox has no report
+of (a custom tool that runs pytest).  A finding is at the last frame of its traceback that is in the project
 (``tests/test_x.py:13: AssertionError`` in the long format, ``tests/test_x.py:13: in test_x``
 in the short one), its message the test's heading and the exception's "E" lines; with
 ``--tb=line`` each failure is one ``path:line: message`` line.  pytest also writes a JUnit XML
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 import re
 import textwrap
+import xml.etree.ElementTree as ET
 
-from devbox.build.contract import CACHE
+from devbox.build.contract import CACHE, WORKDIR
 from devbox.results.findings import (
     PATH,
     PYTEST_SECTION,
@@ -21,7 +24,7 @@ from devbox.results.findings import (
     line_number,
     lines,
 )
-from devbox.tools.spec import Dir, File, IniSection, Table, Tool, matcher
+from devbox.tools.spec import Dir, File, IniSection, Machine, Table, Tool, matcher
 
 _HEADING = re.compile(r"^_{3,} (?P<name>.+?) _{3,}$")
 _CAPTURED = re.compile(r"^-+ Captured .* -+$")
@@ -135,6 +138,95 @@ def parse(output: str) -> list[Finding]:
     return parse_session(lines(output))
 
 
+#: In a JUnit failure's text: ``  File "/src/tests/test_x.py", line 4, in test_x`` (--tb=native)
+_NATIVE_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)')
+#: ``failed on setup with "ValueError: why"``: an error's message
+_QUOTED = re.compile(r'"(?P<inner>.+)"$')
+
+
+def _frames(text: str) -> list[tuple[str, int]]:
+    """The traceback's locations in the project (relative, or under the project's mount)."""
+    found = []
+    for line_ in text.splitlines():
+        m = _LOCATION.match(line_) or _NATIVE_FRAME.match(line_) or _PYTHON_FRAME.match(line_)
+        if m is None:
+            continue
+        path = m["path"]
+        if path.startswith(WORKDIR + "/"):
+            path = path[len(WORKDIR) + 1 :]
+        if not path.startswith(("/", "<")):
+            found.append((clean_path(path), line_number(m["line"])))
+    return found
+
+
+def _exception(message: str, text: str) -> str | None:
+    """The exception's type: the message's first word (``ValueError: why``), the quoted part
+    of an error's message, else the last line of the traceback that names one (``E   X``,
+    ``path:3: X``); ``assert …`` is the message pytest gives a failed assert statement."""
+    first = message.splitlines()[0] if message else ""
+    if first.startswith("assert "):
+        return "AssertionError"
+    quoted = _QUOTED.search(first)
+    candidates = [first, quoted["inner"] if quoted else ""]
+    for text_line in reversed(text.splitlines()):
+        location = _LOCATION.match(text_line)
+        candidates.append(location["rest"] or "" if location else text_line.removeprefix("E"))
+    for candidate in candidates:
+        exc = _EXCEPTION.match(candidate.strip())
+        if exc is not None:
+            return exc[1]
+    return None
+
+
+def _junit_heading(case: ET.Element) -> str:
+    """The name pytest's text report gives the case: ``TestK.test_m``, ``test_p[2]``,
+    ``ERROR collecting tests/test_c.py``."""
+    name = case.get("name", "")
+    classname = case.get("classname", "")
+    path = case.get("file")
+    if not classname and path:
+        return f"ERROR collecting {path}"
+    module = path.removesuffix(".py").replace("/", ".") if path else ""
+    if module and classname.startswith(module + "."):
+        return f"{classname[len(module) + 1 :]}.{name}"
+    return name
+
+
+def parse_junit(text: str) -> list[Finding] | None:
+    """pytest's JUnit XML (devbox asks for the ``xunit1`` family, whose cases carry ``file``
+    and ``line``): one finding per failing or erroring case, at the last frame of its
+    traceback that is in the project, else at the test's definition (``--tb=no``)."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return None
+    found = []
+    for case in root.iter("testcase"):
+        for problem in case:
+            if problem.tag not in ("failure", "error"):
+                continue
+            message = problem.get("message", "")
+            body = problem.text or ""
+            frames = _frames(body)
+            path, line_ = frames[-1] if frames else (case.get("file"), None)
+            if not path:
+                continue
+            if line_ is None:
+                defined = case.get("line")  # counted from 0
+                line_ = int(defined) + 1 if defined and defined.isdigit() else 1
+            detail = message or (body.strip().splitlines() or ["failed"])[-1]
+            found.append(
+                Finding(
+                    clean_path(path),
+                    line_,
+                    None,
+                    f"{_junit_heading(case)}: {detail}",
+                    _exception(message, body),
+                )
+            )
+    return found
+
+
 #: a failure's location ``file:line: ExceptionType`` (or ``…: Type: why`` with --tb=line)
 REGEXP = r"^([^\s:][^:]*):(\d+): ((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:: .*)?)$"
 MATCHER = matcher("pytest", {"regexp": REGEXP, "file": 1, "line": 2, "message": 3})
@@ -153,6 +245,7 @@ PYTEST = Tool(
     junit=True,
     parse=parse,
     line_formats=(),  # a session is read as a whole: its reports span many lines
+    machine=Machine("junit", (), {}, parse_junit),
     matchers=(MATCHER,),
     detect=(
         Table(("pytest", "ini_options")),

@@ -14,7 +14,12 @@ from devbox.build.contract import CACHE
 from devbox.results.findings import (
     PATH,
     Finding,
+    Severity,
+    as_int,
+    as_str,
     clean_path,
+    field,
+    json_value,
     line_number,
     line_parser,
     reformat,
@@ -23,6 +28,7 @@ from devbox.tools.spec import (
     LINT_MATCHER,
     REFORMAT_MATCHER,
     File,
+    Machine,
     Table,
     TableKey,
     TomlTable,
@@ -71,6 +77,49 @@ FULL_MATCHER = matcher(
     ],
 )
 
+
+def parse_json(text: str) -> list[Finding] | None:
+    """``--output-format=json``: a list of diagnostics (``filename``, ``location.row`` and
+    ``.column`` from 1, ``code``: null for a syntax error, whose ``name`` is used then)."""
+    data = json_value(text)
+    if not isinstance(data, list):
+        return None
+    found = []
+    for item in data:
+        path = as_str(field(item, "filename"))
+        row = as_int(field(item, "location", "row"))
+        message = as_str(field(item, "message"))
+        if path is None or row is None or message is None:
+            continue
+        code = as_str(field(item, "code")) or as_str(field(item, "name"))
+        severity: Severity = "warning" if field(item, "severity") == "warning" else "error"
+        col = as_int(field(item, "location", "column"))
+        found.append(Finding(path, max(row, 1), col, message, code, severity))
+    return found
+
+
+#: options that change what ruff prints (or make it print nothing, or never stop): the JSON
+#: run goes without them (name → takes a value)
+_DROP = {
+    "--output-format": True,
+    "--output-file": True,
+    "-o": True,
+    "--statistics": False,
+    "--show-files": False,
+    "--show-settings": False,
+    "--silent": False,
+    "-s": False,
+    "--watch": False,
+    "-w": False,
+    "--diff": False,
+}
+CHECK_MACHINE = Machine("after-failure", ("--output-format=json",), _DROP, parse_json)
+#: ``ruff format --check --output-format=json`` (ruff >= 0.9); without ``--check`` (a user's
+#: ``ruff format --diff``) the JSON run would reformat its view of the tree
+FORMAT_MACHINE = Machine(
+    "after-failure", ("--check", "--output-format=json"), {**_DROP, "--check": False}, parse_json
+)
+
 _ENV = {"RUFF_CACHE_DIR": f"{CACHE}/ruff"}
 _RUFF_TOMLS = ("ruff.toml", ".ruff.toml")
 
@@ -85,6 +134,7 @@ RUFF = Tool(
     junit=False,
     parse=line_parser(concise, full),
     line_formats=(concise, full),
+    machine=CHECK_MACHINE,
     matchers=(LINT_MATCHER, FULL_MATCHER),
     detect=(Table(("ruff",)), *(File(name) for name in _RUFF_TOMLS)),
 )
@@ -100,6 +150,7 @@ RUFF_FORMAT = Tool(
     junit=False,
     parse=line_parser(reformat, full),
     line_formats=(reformat, full),
+    machine=FORMAT_MACHINE,
     matchers=(REFORMAT_MATCHER, FULL_MATCHER),
     detect=(
         TableKey(("ruff",), "format"),

@@ -48,10 +48,54 @@ class Tool:
     #: the line formats ``parse`` reads; a tool devbox does not know is tried with every
     #: built-in one (empty when the output is not read line by line, as pytest's)
     line_formats: tuple[LineFormat, ...]
+    #: how the tool writes its findings machine-readably (ruff's and mypy's JSON, pylint's
+    #: json2, pytest's JUnit), read instead of its text output; None: the text is read
+    machine: Machine | None
     #: VS Code problem matchers for what the tool prints (its own ``devbox: NAME`` task)
     matchers: tuple[Matcher, ...]
     #: where a project configures the tool: ``devbox init`` proposes it when one is found
     detect: tuple[Clue, ...]
+
+
+# --- machine-readable findings ------------------------------------------------------------
+
+#: How the side file is written.  ``after-failure``: when the tool failed, the step runs its
+#: command a second time with :attr:`Machine.args`, the run's standard output being the file
+#: (ruff and mypy print one format at a time; both replay the first run from their caches);
+#: ``alongside``: the command itself writes the file as well as its text (pylint's
+#: ``--output-format=text,json2:FILE``); ``junit``: the JUnit XML the tool writes anyway.
+MachineHow = Literal["after-failure", "alongside", "junit"]
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A tool's machine-readable findings: how the tool step gets them, how devbox reads them.
+
+    Used only when the configured command runs the built-in's program (``mypy …`` or
+    ``python -m mypy …``, see :func:`program`): a custom command is read as text."""
+
+    how: MachineHow
+    #: options added to the command; ``{file}`` is the side file's path in the container
+    args: tuple[str, ...]
+    #: options removed from the command first: name → whether it takes a value (a format
+    #: option given twice is an error, a second ``--output-format`` would win over ours)
+    drop: Mapping[str, bool]
+    #: the side file's text → its findings, paths relative to the project or container paths;
+    #: None when the text is not what the tool writes (devbox then reads the output instead)
+    parse: Callable[[str], list[Finding] | None]
+    #: (distribution, major version): ``alongside`` options an older release rejects are
+    #: added only when the environment has at least this release
+    min_major: tuple[str, int] | None = None
+
+
+def program(command: tuple[str, ...]) -> str | None:
+    """The program a command runs: ``mypy`` for ``mypy .`` and ``python3 -m mypy .``."""
+    if not command:
+        return None
+    first = command[0].rsplit("/", 1)[-1]
+    if first.startswith("python") and len(command) > 2 and command[1] == "-m":
+        return command[2]
+    return first
 
 
 # --- VS Code problem matchers ----------------------------------------------------------------
