@@ -49,7 +49,7 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
     envs = plan.environments
     stages = [c.value[2] for c in commands if c.cmd == "FROM"]
     assert stages == [
-        *(s for e in envs for s in (f"test-base-{e.python}", f"deps-{e.python}")), "source",
+        *(s for e in envs for s in (f"test-base-{e.python}", f"deps-{e.python}")),
         *(f"tool-{t.name}-{t.python}" for t in plan.tools), "env-status", "results",
     ]  # fmt: skip
     froms = [c.value[0] for c in commands if c.cmd == "FROM"]
@@ -59,7 +59,6 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
             for e in envs
             for f in (e.image, f"${{build_base_image_{e.python.replace('.', '_')}}}")
         ),
-        "scratch",
         *(f"deps-{t.python}" for t in plan.tools),
         "scratch",
         "scratch",
@@ -93,7 +92,15 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
         assert [f for f in run.flags if "type=secret" in f] == [secret(w) for w in wanted]
     tool_runs = runs[2 * len(envs) :]
     for run, tool in zip(tool_runs, plan.tools, strict=True):
-        assert "--mount=type=bind,from=source,target=/src,rw" in run.flags
+        # the tree as sent, read-only (no rw, no copy in a stage), and the tool's own copy
+        assert "--mount=type=bind,target=/devbox/tree" in run.flags
+        assert not [f for f in run.flags if ",rw" in f or "from=source" in f]
+        mirror = f"devbox-{plan.project_key}--src-{tool.name}-{tool.python}"
+        assert f"--mount=type=cache,id={mirror},target=/src,sharing=locked" in run.flags
+        assert (
+            f"--mount=type=cache,id={mirror}-state,target=/devbox/mirror,sharing=locked"
+            in run.flags
+        )
         assert (
             f"--mount=type=bind,from=devbox,source=tools/{tool.name}.json,target=/devbox/tool.json"
             in run.flags
@@ -106,7 +113,6 @@ def test_buildkit_parser_reads_the_intended_instructions(name: str) -> None:
     copies = [(c.flags, c.value) for c in commands if c.cmd == "COPY"]
     # the project, once, into the source stage; then each environment's and tool's results
     assert copies == [
-        ((), (".", "/")),
         *(
             ((f"--from=test-base-{e.python}",), ("/opt/devbox/env/", f"/environments/{e.python}/"))
             for e in envs

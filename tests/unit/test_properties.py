@@ -95,7 +95,6 @@ def check(table: dict[str, Any], root: Path, pyproject: dict[str, Any], key: str
     system = ["RUN"] if plan.system_packages else []
     for _ in envs:
         expected += ["FROM", "ENV", "WORKDIR", *system, "RUN", "ARG", "RUN", "FROM"]
-    expected += ["FROM", "COPY"]
     for _ in tools:
         expected += ["FROM", "ARG", "RUN"]
     expected += ["FROM"] + ["COPY"] * len(envs)
@@ -107,7 +106,6 @@ def check(table: dict[str, Any], root: Path, pyproject: dict[str, Any], key: str
             for e in envs
             for f in (e.image, f"${{build_base_image_{e.python.replace('.', '_')}}}")
         ),
-        "scratch",
         *(f"deps-{t.python}" for t in tools),
         "scratch",
         "scratch",

@@ -29,6 +29,9 @@ except ImportError:  # devbox's own tests
 # Copies of devbox.build.contract's values (this runs where devbox is not installed);
 # tests/unit/test_contract.py checks that they are equal.
 WORKDIR = "/src"
+TREE = "/devbox/tree"
+MIRROR_DIR = "/devbox/mirror"
+MIRROR_STATE = "state.json"
 CACHE = "/devbox/cache"
 VENV = "/opt/devbox/venv"
 UV = "/opt/devbox/uv/bin/uv"
@@ -112,6 +115,8 @@ def main() -> int:
     alongside = machine is not None and machine["how"] == "alongside"
     if alongside and release_ok(machine.get("min_major")):
         command = machine_command(command, machine, findings)
+    if os.path.isdir(TREE):  # (an older Dockerfile bound the tree at WORKDIR itself)
+        mirror(TREE, WORKDIR, os.path.join(MIRROR_DIR, MIRROR_STATE))
     started = time.time()
     timed_out = False
     with open(os.path.join(out, OUTPUT_FILE), "wb") as log:
@@ -143,6 +148,147 @@ def main() -> int:
         sys.stdout.write("%s %d\n" % (MARKER, rc))
     sys.stdout.flush()
     return 0
+
+
+# --- the tool's copy of the tree ---------------------------------------------------------------
+#
+# The tool works in WORKDIR, a cache mount that outlives the step; TREE is the project as sent,
+# read-only. mirror() makes WORKDIR equal to TREE, copying only what differs. What the last run
+# left in WORKDIR is not trusted: a file is kept only when its source is the same file as last
+# time (type, size, mtime, mode, and the ctime and inode BuildKit's snapshot gave it) *and* the
+# copy is untouched since devbox wrote it (its ctime, which no tool can set back, is the one
+# recorded then); everything else is copied again, and whatever is not in TREE (a tool's own
+# files: coverage.xml, build/, *.egg-info) is removed.
+
+
+def _scan(root: str) -> "dict[str, os.stat_result]":
+    """Every entry under ``root`` (relative path → lstat), links not followed."""
+    found = {}
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(os.path.join(root, rel) if rel else root) as entries:
+            for entry in entries:
+                path = rel + "/" + entry.name if rel else entry.name
+                st = entry.stat(follow_symlinks=False)
+                found[path] = st
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(path)
+    return found
+
+
+def _remove(path: str, st: "os.stat_result") -> None:
+    import shutil
+    import stat as st_mod
+
+    if st_mod.S_ISDIR(st.st_mode):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+
+
+def mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
+    """Make ``target`` hold exactly what ``source`` holds; returns how many entries were
+    copied, removed and kept. Any failure on the way: ``target`` is emptied and copied whole."""
+    try:
+        return _mirror(source, target, state_path)
+    except OSError:
+        import shutil
+
+        with contextlib.suppress(OSError):
+            os.remove(state_path)
+        for name in os.listdir(target):
+            path = os.path.join(target, name)
+            _remove(path, os.lstat(path))
+        shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+        return {"copied": -1, "removed": -1, "kept": 0}
+
+
+def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
+    import shutil
+    import stat as st_mod
+    import threading
+
+    try:
+        with open(state_path) as f:
+            known = json.load(f)
+        if not isinstance(known, dict):
+            known = {}
+    except (OSError, ValueError):
+        known = {}
+    # (A sync that stopped half-way leaves the old record: what it changed has a new ctime,
+    # so the record trusts none of it.)
+    # Both walks at once: most of their time is system calls, which overlap.
+    present: "dict[str, os.stat_result]" = {}
+    walk = threading.Thread(target=lambda: present.update(_scan(target)))
+    walk.start()
+    wanted = _scan(source)  # parents come before their entries
+    walk.join()
+    if len(present) == 0 and os.listdir(target):
+        raise OSError("the copy could not be read")
+    ifmt, isdir, islnk, imode = st_mod.S_IFMT, st_mod.S_ISDIR, st_mod.S_ISLNK, st_mod.S_IMODE
+    join = os.path.join
+    counts = {"copied": 0, "removed": 0, "kept": 0}
+    gone = set()
+    # what the source does not have, or has as another kind of entry
+    for rel, st in present.items():
+        src = wanted.get(rel)
+        if src is None or ifmt(src.st_mode) != ifmt(st.st_mode):
+            gone.add(rel)
+            path = join(target, rel)
+            if os.path.lexists(path):  # (not inside a directory removed before it)
+                _remove(path, st)
+                counts["removed"] += 1
+    record = {}
+    for rel, src_st in wanted.items():
+        mode = src_st.st_mode
+        dst_st = None if rel in gone else present.get(rel)
+        dst_path = join(target, rel)
+        if isdir(mode):
+            if dst_st is None:
+                os.mkdir(dst_path)
+            if dst_st is None or imode(dst_st.st_mode) != imode(mode):
+                os.chmod(dst_path, imode(mode))  # root writes in it anyway
+            continue
+        if islnk(mode):
+            signature = ["l", os.readlink(join(source, rel))]  # type: list[object]
+        else:
+            # ctime and inode too: a file BuildKit sent again is a new file in its snapshot,
+            # even when size and mtime are the old ones (an edit that kept its mtime)
+            signature = [
+                "f", src_st.st_size, src_st.st_mtime_ns, mode, src_st.st_ctime_ns, src_st.st_ino
+            ]  # fmt: skip
+        entry = known.get(rel)
+        if (
+            dst_st is not None
+            and isinstance(entry, list)
+            and entry[-1] == dst_st.st_ctime_ns
+            and entry[:-1] == signature
+        ):
+            record[rel] = entry
+            counts["kept"] += 1
+            continue
+        if dst_st is not None:
+            os.unlink(dst_path)
+        if islnk(mode):
+            os.symlink(str(signature[1]), dst_path)
+        else:
+            shutil.copy2(join(source, rel), dst_path, follow_symlinks=False)
+        record[rel] = signature + [os.lstat(dst_path).st_ctime_ns]
+        counts["copied"] += 1
+    if counts["copied"] or counts["removed"] or len(record) != len(known):
+        tmp = state_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(json.dumps(record, separators=(",", ":")))  # dumps: the C encoder
+        os.replace(tmp, state_path)
+    # File times tick coarsely (a jiffy): past one, any change the tool makes to a copy gets
+    # a ctime other than the recorded one.
+    time.sleep(CTIME_TICK_S)
+    return counts
+
+
+#: longer than the kernel's coarse clock tick (1 to 10 ms)
+CTIME_TICK_S = 0.02
 
 
 def machine_command(command: "list[str]", machine: "dict[str, object]", path: str) -> "list[str]":

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 # --- paths inside the build steps ---------------------------------------------------------
 
-#: Where the project's source is bind-mounted in every tool step.
+#: Where a tool step's writable copy of the project is (and its working directory): a cache
+#: mount per project, tool and Python, which the step makes equal to TREE before the tool
+#: runs, copying only what changed (devbox._container.run's mirror()).
 WORKDIR = "/src"
+#: The project as sent (the build's local context), bind-mounted read-only in a tool step:
+#: BuildKit sends and checksums it incrementally, and the step's cache key is its content.
+TREE = "/devbox/tree"
+#: Next to WORKDIR, a cache mount of its own: what the mirror knows of its copy (MIRROR_STATE).
+MIRROR_DIR = "/devbox/mirror"
+MIRROR_STATE = "state.json"
 #: A per-project, per-tool, per-Python BuildKit cache mount: tool caches go here, never into
 #: the source tree (a read-only or discarded tree would lose them anyway).
 CACHE = "/devbox/cache"

@@ -21,9 +21,11 @@ from devbox.build.contract import (
     CACHE,
     ENV_STATUS,
     INSTALL_DIR,
+    MIRROR_DIR,
     OUT,
     SYSTEM_PACKAGES,
     TOOL_SPEC,
+    TREE,
     VENV,
     WORKDIR,
 )
@@ -87,10 +89,21 @@ def _run(mounts: list[str], command: str) -> str:
     return " \\\n".join(lines)
 
 
+def mirror_id(plan: Plan, run: ToolRun) -> str:
+    """The cache mount of a tool's copy of the tree (``--``: no tool's own cache id)."""
+    return f"devbox-{plan.project_key}--src-{run.name}-{run.python}"
+
+
 def _tool_stage(plan: Plan, run: ToolRun) -> str:
     mounts = [
         *([] if plan.tool_network else [NO_NETWORK]),
-        f"--mount=type=bind,from={SOURCE_STAGE},target={WORKDIR},rw",
+        # The tree as sent, read-only: its transfer and checksum stay incremental (a copy of
+        # it in a stage, or a rw bind, re-copies or re-sends the whole tree on every edit);
+        # the tool works in its own copy, kept in a cache mount and brought up to date from
+        # the tree by the step (only what changed is copied).
+        f"--mount=type=bind,target={TREE}",
+        f"--mount=type=cache,id={mirror_id(plan, run)},target={WORKDIR},sharing=locked",
+        f"--mount=type=cache,id={mirror_id(plan, run)}-state,target={MIRROR_DIR},sharing=locked",
         f"--mount=type=bind,from={CONTEXT_NAME},source=run/devbox_run.py,target={RUN_SCRIPT}",
         SECRETS_MODULE,
         f"--mount=type=bind,from={CONTEXT_NAME},source=tools/{run.name}.json,target={TOOL_SPEC}",
@@ -176,11 +189,11 @@ def render(plan: Plan) -> Rendered:
     for env in plan.environments:
         parts.append(_env_stage(plan, env))
         parts.append(f"FROM ${{{base_arg(env)}}} AS {deps_stage(env)}")
-    # The project enters the build once, through this stage; tool steps bind-mount it rw.
-    # Mounting the local context itself rw makes BuildKit drop its incremental-transfer
-    # snapshot, so every run re-sent the whole tree (measured with buildx 0.13 / dockerd 26);
-    # a copy in a stage keeps the transfer incremental, and the copy is cached by content.
-    parts.append(f"FROM scratch AS {SOURCE_STAGE}\nCOPY . /")
+    # The project enters each tool step as the local context, bind-mounted read-only (see
+    # _tool_stage). Mounting it rw makes BuildKit drop its incremental-transfer snapshot, so
+    # every run re-sent the whole tree; copying it into a stage (``COPY . /``) made a new
+    # snapshot of the whole tree, re-hashed, on every edit (measured with buildx 0.13 /
+    # dockerd 26: benchmarks/scaling.py).
     for run in plan.tools:
         parts.append(_tool_stage(plan, run))
     parts.append(_env_status(plan))
