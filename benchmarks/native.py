@@ -1,0 +1,110 @@
+"""A project with a mandatory C extension: warm ``devbox test --rerun`` against native pytest.
+
+    python benchmarks/native.py [--reps 5] [--out FILE]
+
+The project is tests/fixtures/cext (setuptools, one C extension the tests import), copied to
+a temporary directory. In the same run, medians of --reps:
+
+- native: a host venv with the project installed editable (``pip install -e .``, once), then
+  ``python -m pytest -q``: what a developer runs after editing a test;
+- devbox: ``devbox test --rerun`` once the environment is built (the tool step installs the
+  project, building the extension, then runs pytest);
+- devbox after editing a test file (``devbox test``), and after editing the C source.
+
+--out replaces the part of FILE between the native markers with the table.  Needs a Docker
+engine with buildx and the local base image (scripts/provision-engine.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE = REPO / "tests" / "fixtures" / "cext"
+IMAGE = os.environ.get("DEVBOX_BENCH_IMAGE", "localhost/devbox-test/python:{python}")
+BEGIN = "<!-- native:begin -->"
+END = "<!-- native:end -->"
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"native: {' '.join(argv)} exited {proc.returncode}\n"
+            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="devbox-native-"))
+    try:
+        project = work / "cext"
+        shutil.copytree(FIXTURE, project)
+        env = dict(os.environ)
+        env.update(
+            DEVBOX_BASE_IMAGE=IMAGE,
+            DEVBOX_CACHE_DIR=str(work / "cache"),
+            PYTHONPATH=str(REPO / "src"),
+            NO_COLOR="1",
+        )
+        native_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+        venv.create(work / "venv", with_pip=True)
+        py = str(work / "venv" / "bin" / "python")
+        timed([py, "-m", "pip", "install", "-q", "-e", ".", "pytest"], project, native_env)
+        native_cmd = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        devbox = [sys.executable, "-m", "devbox", "test", "-q"]
+        timed(devbox, project, env)  # the environment, once
+        test = project / "tests" / "test_cext.py"
+        source = project / "src" / "cextpkg" / "_speedups.c"
+        test_text, source_text = test.read_text(), source.read_text()
+        rows: dict[str, list[float]] = {"native": [], "rerun": [], "test": [], "c": []}
+        for i in range(args.reps):
+            rows["native"].append(timed(native_cmd, project, native_env))
+            rows["rerun"].append(timed([*devbox, "--rerun"], project, env))
+            test.write_text(test_text + f"# edit {i} {time.time_ns()}\n")
+            rows["test"].append(timed(devbox, project, env))
+            source.write_text(source_text + f"/* edit {i} {time.time_ns()} */\n")
+            rows["c"].append(timed(devbox, project, env))
+        m = {k: statistics.median(v) for k, v in rows.items()}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    native = m["native"]
+    lines = [
+        f"Measured {datetime.date.today().isoformat()} with `python benchmarks/native.py "
+        f"--reps {args.reps}`: medians of {args.reps} runs, all in one run.",
+        "",
+        "| scenario | time | vs native pytest |",
+        "|---|---|---|",
+        f"| native pytest (project installed editable once) | {native:.2f} s | 1.00× |",
+        f"| `devbox test --rerun` (warm) | {m['rerun']:.2f} s | {m['rerun'] / native:.2f}× |",
+        f"| `devbox test` after editing a test file | {m['test']:.2f} s | {m['test'] / native:.2f}× |",
+        f"| `devbox test` after editing the C source | {m['c']:.2f} s | {m['c'] / native:.2f}× |",
+    ]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if args.out:
+        page = args.out.read_text(encoding="utf-8")
+        head, rest = page.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        args.out.write_text(f"{head}{BEGIN}\n{table}{END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
