@@ -182,6 +182,9 @@ def test_clean_removes_this_projects_state_and_cache_mounts_only(
     cleaned = devbox("clean", cwd=one)
     assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
     assert f"removed the cache mount devbox-{key_one}-pytest-3.11" in cleaned.stdout
+    # the tool's copy of the tree, and what the copy's sync knows of it
+    assert f"removed the cache mount devbox-{key_one}--src-pytest-3.11" in cleaned.stdout
+    assert f"removed the cache mount devbox-{key_one}--src-pytest-3.11-state" in cleaned.stdout
     assert _mounts(key_one) == [] and not work_one.exists()
     assert _mounts(key_other) and work_other.is_dir()  # the other project keeps everything
     again = devbox("test", cwd=one)  # and the project still runs
