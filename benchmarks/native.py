@@ -9,7 +9,9 @@ a temporary directory. In the same run, medians of --reps:
   ``python -m pytest -q``: what a developer runs after editing a test;
 - devbox: ``devbox test --rerun`` once the environment is built (the tool step installs the
   project, building the extension, then runs pytest);
-- devbox after editing a test file (``devbox test``), and after editing the C source.
+- devbox after editing a test file (``devbox test``), and after editing the C source;
+- devbox's fixed overhead: ``devbox test --rerun`` on tests/fixtures/clean (pure Python,
+  static metadata: nothing is installed in the tool step), the floor of the first rows.
 
 --out replaces the part of FILE between the native markers with the table.  Needs a Docker
 engine with buildx and the local base image (scripts/provision-engine.sh).
@@ -31,6 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "cext"
+FLOOR = REPO / "tests" / "fixtures" / "clean"
 IMAGE = os.environ.get("DEVBOX_BENCH_IMAGE", "localhost/devbox-test/python:{python}")
 BEGIN = "<!-- native:begin -->"
 END = "<!-- native:end -->"
@@ -57,6 +60,8 @@ def main() -> None:
     try:
         project = work / "cext"
         shutil.copytree(FIXTURE, project)
+        floor = work / "clean"
+        shutil.copytree(FLOOR, floor)
         env = dict(os.environ)
         env.update(
             DEVBOX_BASE_IMAGE=IMAGE,
@@ -71,11 +76,13 @@ def main() -> None:
         native_cmd = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         devbox = [sys.executable, "-m", "devbox", "test", "-q"]
         timed(devbox, project, env)  # the environment, once
+        timed(devbox, floor, env)
         test = project / "tests" / "test_cext.py"
         source = project / "src" / "cextpkg" / "_speedups.c"
         test_text, source_text = test.read_text(), source.read_text()
-        rows: dict[str, list[float]] = {"native": [], "rerun": [], "test": [], "c": []}
+        rows: dict[str, list[float]] = {"native": [], "rerun": [], "test": [], "c": [], "floor": []}
         for i in range(args.reps):
+            rows["floor"].append(timed([*devbox, "--rerun"], floor, env))
             rows["native"].append(timed(native_cmd, project, native_env))
             rows["rerun"].append(timed([*devbox, "--rerun"], project, env))
             test.write_text(test_text + f"# edit {i} {time.time_ns()}\n")
@@ -96,6 +103,8 @@ def main() -> None:
         f"| `devbox test --rerun` (warm) | {m['rerun']:.2f} s | {m['rerun'] / native:.2f}× |",
         f"| `devbox test` after editing a test file | {m['test']:.2f} s | {m['test'] / native:.2f}× |",
         f"| `devbox test` after editing the C source | {m['c']:.2f} s | {m['c'] / native:.2f}× |",
+        f"| floor: `devbox test --rerun` on a pure-Python project | {m['floor']:.2f} s | "
+        f"{m['floor'] / native:.2f}× |",
     ]
     table = "\n".join(lines) + "\n"
     print(table)

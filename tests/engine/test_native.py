@@ -72,3 +72,40 @@ def test_an_optional_extension_that_was_not_built_is_a_warning(devbox: Any, tmp_
     assert built.tool("pytest")["tests"] == {"passed": 2, "failed": 0, "skipped": 0, "errors": 0}
     assert "warnings" not in built.tool("pytest")
     assert "devbox: warning" not in built.stdout
+
+
+REUSED = "the project's build from the last run is reused"
+
+
+def test_the_build_is_reused_until_a_file_it_is_built_from_changes(
+    devbox: Any, tmp_path: Path
+) -> None:
+    """--rerun and a test edit put the last build back; a C edit builds again, and the new
+    extension is the one tested (never a stale one)."""
+    project = copy_fixture("cext", tmp_path)
+    first = devbox("test", "-v", cwd=project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert REUSED not in first.stdout
+
+    rerun = devbox("test", "--rerun", "-v", cwd=project)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert REUSED in rerun.stdout and "Building cextpkg" not in rerun.stdout
+    assert rerun.tool("pytest")["tests"]["passed"] == 2  # the extension, imported and run
+
+    test = project / "tests" / "test_cext.py"
+    test.write_text(test.read_text() + "\n\ndef test_more() -> None:\n    assert True\n")
+    edited = devbox("test", "-v", cwd=project)
+    assert edited.returncode == 0, edited.stdout + edited.stderr
+    assert REUSED in edited.stdout and edited.tool("pytest")["tests"]["passed"] == 3
+
+    # a C edit: built again, and what runs is the new code (add now subtracts)
+    source = project / "src" / "cextpkg" / "_speedups.c"
+    source.write_text(source.read_text().replace("a + b", "a - b"))
+    rebuilt = devbox("test", "-v", cwd=project)
+    assert rebuilt.returncode == 1, rebuilt.stdout + rebuilt.stderr
+    assert REUSED not in rebuilt.stdout
+    assert rebuilt.tool("pytest")["tests"]["failed"] == 1  # add(2, 3) == -1 now
+    # and back: the new build is the one kept, the old one is not put back for the new source
+    again = devbox("test", "--rerun", "-v", cwd=project)
+    assert again.returncode == 1 and REUSED in again.stdout, again.stdout + again.stderr
+    assert not list(project.rglob("*.so")) and not (project / "build").exists()
