@@ -135,3 +135,17 @@ def test_a_copy_that_cannot_be_updated_is_made_again_whole(
     assert snapshot(target) == snapshot(source)
     monkeypatch.setattr(step, "_mirror", original)
     assert sync(trees)["copied"] == 5  # no record: everything once more, then kept
+
+
+def test_special_files_in_the_tree_are_not_copied_and_do_not_hang(
+    trees: tuple[Path, Path, Path],
+) -> None:
+    """A named pipe (or a socket) in the tree: opening it to copy would wait forever."""
+    source, target, _ = trees
+    os.mkfifo(source / "pipe")
+    counts = step.mirror(str(source), str(target), str(trees[2]))
+    assert counts["copied"] == 4 and not (target / "pipe").exists()
+    # and one a tool left in its copy is removed
+    os.mkfifo(target / "left-by-a-tool")
+    step.mirror(str(source), str(target), str(trees[2]))
+    assert not (target / "left-by-a-tool").exists()

@@ -241,7 +241,13 @@ def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
     present: "dict[str, os.stat_result]" = {}
     walk = threading.Thread(target=lambda: present.update(_scan(target)))
     walk.start()
-    wanted = _scan(source)  # parents come before their entries
+    # parents come before their entries; only directories, files and links are copied (a
+    # named pipe or a socket would make the copy wait forever, and means nothing to a tool)
+    wanted = {
+        rel: st
+        for rel, st in _scan(source).items()
+        if st_mod.S_ISDIR(st.st_mode) or st_mod.S_ISREG(st.st_mode) or st_mod.S_ISLNK(st.st_mode)
+    }
     walk.join()
     if len(present) == 0 and os.listdir(target):
         raise OSError("the copy could not be read")
