@@ -284,6 +284,7 @@ def test_run_result_to_json_shape() -> None:
                 "exit_code": 0,
                 "duration_s": 1.25,
                 "cached": True,
+                "why": [],
             },
             {
                 "name": "pytest",
@@ -294,6 +295,7 @@ def test_run_result_to_json_shape() -> None:
                 "duration_s": 1.25,
                 "cached": False,
                 "tests": {"passed": 5, "failed": 1, "skipped": 2, "errors": 0},
+                "why": [],
             },
         ],
         "environments": [],

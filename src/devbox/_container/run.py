@@ -49,6 +49,7 @@ FIELD_DURATION_S = "duration_s"
 FIELD_ENVIRONMENT_ERROR = "environment_error"
 FIELD_TIMED_OUT = "timed_out"
 FIELD_WARNINGS = "warnings"
+FIELD_CHANGES = "changes"
 #: printed last, so a live view knows the outcome before the export (see devbox.progress)
 MARKER = "devbox-exit-code:"
 ENV_MARKER = "devbox-environment-error"
@@ -135,6 +136,7 @@ def main() -> int:
                 FIELD_DURATION_S: round(duration, 3),
                 FIELD_TIMED_OUT: timed_out,
                 FIELD_WARNINGS: warnings,
+                FIELD_CHANGES: dict(CHANGES) or None,
                 "command": command,
                 "python": python,
                 "kind": spec["kind"],
@@ -197,6 +199,7 @@ def mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
         import shutil
 
         RECORD.clear()  # nothing is known of the copy made whole: no build is reused
+        CHANGES.clear()
         with contextlib.suppress(OSError):
             os.remove(state_path)
         for name in os.listdir(target):
@@ -208,6 +211,11 @@ def mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
 
 #: what the last mirror() knows of every file of the copy (relative path → its entry)
 RECORD = {}  # type: dict[str, list[object]]
+#: what the last mirror() found changed since the sync before it (FIELD_CHANGES); empty
+#: when that is not known (the copy made whole)
+CHANGES = {}  # type: dict[str, object]
+#: how many changed (and deleted) paths a result names
+CHANGES_LISTED = 20
 
 
 def _copy(source: str, target: str) -> str:
@@ -306,6 +314,24 @@ def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
         counts["copied"] += 1
     RECORD.clear()
     RECORD.update(record)
+    # what changed in the tree since this tool's copy was last synced (its last real run), by
+    # content: a file sent again as it was is no change (why the tool runs: FIELD_CHANGES)
+    changed = sorted(
+        rel
+        for rel, entry in record.items()
+        if not isinstance(known.get(rel), list) or known[rel][-2:-1] != entry[-2:-1]
+    )
+    deleted = sorted(rel for rel in known if rel not in record)
+    CHANGES.clear()
+    CHANGES.update(
+        {
+            "first": not known,
+            "changed": changed[:CHANGES_LISTED],
+            "changed_count": len(changed),
+            "deleted": deleted[:CHANGES_LISTED],
+            "deleted_count": len(deleted),
+        }
+    )
     if counts["copied"] or counts["removed"] or len(record) != len(known):
         tmp = state_path + ".tmp"
         with open(tmp, "w") as f:

@@ -93,8 +93,12 @@ FIELD_DURATION_S = "duration_s"
 FIELD_ENVIRONMENT_ERROR = "environment_error"
 #: ... (bool) that the tool ran past its time limit (tool_spec()["timeout"]) and was killed ...
 FIELD_TIMED_OUT = "timed_out"
-#: ... and (list of str) what the step warns about though the tool ran (an extension not built)
+#: ... (list of str) what the step warns about though the tool ran (an extension not built)
 FIELD_WARNINGS = "warnings"
+#: ... and what changed in the tree since the tool's last run (its copy's last sync), or null:
+#: {"first": bool, "changed": [path, ...], "changed_count": int, "deleted": [...],
+#: "deleted_count": int}, at most CHANGES_LISTED paths each
+FIELD_CHANGES = "changes"
 
 #: A tool step's last output line is MARKER, a space and the exit code, or ENV_MARKER or
 #: TIMEOUT_MARKER alone: the live view knows the outcome from the log before anything is

@@ -33,6 +33,7 @@ from devbox.errors import (
 )
 from devbox.report import codequality, json_report, junit
 from devbox.report import console as report
+from devbox.results import why
 from devbox.results.collect import collect, save_logs
 from devbox.results.diagnose import environment_message, tail, unreadable_message
 from devbox.results.hints import Installed
@@ -201,9 +202,9 @@ def build_and_collect(
             )
         except StoppedAtFailure as stop:
             state.remember_tree(state_file, job.tree)
-            return _after_stop(job, stop, build_args, bases)
+            return _with_why(job, _after_stop(job, stop, build_args, bases), build_args, also)
         state.remember_tree(state_file, job.tree)
-        return collect(
+        result = collect(
             job.plan,
             progress,
             run_dir.out,
@@ -212,6 +213,21 @@ def build_and_collect(
             python_order=job.cfg.python,
             image_for={p: job.cfg.image_for(p) for p in job.cfg.python},
         )
+        return _with_why(job, result, build_args, also)
+
+
+def _with_why(
+    job: Job, result: RunResult, build_args: Mapping[str, str], also: tuple[set[str], set[str]]
+) -> RunResult:
+    """Each tool's ``why``: what devbox asked for (the steps it busted), what changed."""
+    forced = {}
+    for r in job.plan.tools:
+        if r.rerun_arg in build_args:
+            forced[r.key] = (
+                why.RERUN if job.rerun else why.REPLAYED_FAILURE if r.key in also[0] else why.FAILED
+            )
+    built = {e.python for e in result.environments if not e.cached and e.ok}
+    return why.explain(result, forced, built)
 
 
 class StoppedAtFailure(KeyboardInterrupt):

@@ -448,6 +448,10 @@ def print_summary(console: Console, result: RunResult) -> None:
         table.add_row(name, kind, python, Text(state, style=_STYLES[state]), time_s, tests)
     console.print(table)
     several = len({t.python for t in result.tools}) > 1
+    for t in result.tools:
+        if t.why:  # it ran rather than replayed: why, in the project's terms
+            label = f"{t.name} [{t.python}]" if several else t.name
+            console.print(Text(f"devbox: {label} ran: {'; '.join(t.why)}", style="dim"))
     failed = [
         f"{t.name} [{t.python}]" if several else t.name
         for t in result.tools

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from devbox.build.contract import (
+    FIELD_CHANGES,
     FIELD_DURATION_S,
     FIELD_ENVIRONMENT_ERROR,
     FIELD_EXIT_CODE,
@@ -86,6 +87,19 @@ class TestCounts:
 
 
 @dataclass(frozen=True)
+class Changes:
+    """What changed in the tree since a tool's last run (the step's sync of its copy)."""
+
+    #: no earlier run of the tool left a copy (the first run, or its cache was removed)
+    first: bool
+    #: paths (at most CHANGES_LISTED of them) and how many there were in all
+    changed: tuple[str, ...] = ()
+    changed_count: int = 0
+    deleted: tuple[str, ...] = ()
+    deleted_count: int = 0
+
+
+@dataclass(frozen=True)
 class ToolResult:
     name: str
     kind: str
@@ -112,6 +126,11 @@ class ToolResult:
     warnings: tuple[str, ...] = ()
     #: the version of the tool's distribution in its environment, when known
     version: str | None = None
+    #: what changed in the tree since the tool's last run, when it ran (not replayed)
+    changes: Changes | None = None
+    #: why it ran instead of replaying, in the project's terms (:mod:`devbox.results.why`);
+    #: empty when it replayed
+    why: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.status)
@@ -149,6 +168,7 @@ class ToolResult:
             data["warnings"] = list(self.warnings)
         if self.version:
             data["version"] = self.version
+        data["why"] = list(self.why)
         return data
 
 
@@ -384,6 +404,7 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
     raw_status = read(STATUS_FILE)
     env_error = timed_out = False
     warnings: tuple[str, ...] = ()
+    changes: Changes | None = None
     try:
         if raw_status is None:
             raise ValueError("no status")
@@ -391,6 +412,7 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         env_error = isinstance(status, dict) and bool(status.get(FIELD_ENVIRONMENT_ERROR))
         timed_out = isinstance(status, dict) and status.get(FIELD_TIMED_OUT) is True
         warnings = _warnings(status.get(FIELD_WARNINGS) if isinstance(status, dict) else None)
+        changes = _changes(status.get(FIELD_CHANGES) if isinstance(status, dict) else None)
         exit_code = int(status[FIELD_EXIT_CODE])
         duration = float(status[FIELD_DURATION_S])
     except (ValueError, KeyError, TypeError):
@@ -431,6 +453,7 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         machine_output=None if raw_machine is None else raw_machine.decode("utf-8", "replace"),
         timeout_s=run.timeout,
         warnings=warnings,
+        changes=None if cached else changes,
     )
 
 
@@ -462,6 +485,34 @@ MAX_WARNINGS = 5
 MAX_WARNING_CHARS = 500
 
 
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _changes(value: object) -> Changes | None:
+    """The step's record of what changed, its paths made printable; None when unreadable."""
+    if not isinstance(value, dict) or not isinstance(value.get("first"), bool):
+        return None
+
+    def paths(key: str) -> tuple[str, ...]:
+        got = value.get(key)
+        items = got if isinstance(got, list) else []
+        return tuple(_printable(p)[:MAX_WARNING_CHARS] for p in items[:50] if isinstance(p, str))
+
+    def count(key: str, listed: tuple[str, ...]) -> int:
+        got = value.get(key)
+        return got if isinstance(got, int) and got >= len(listed) else len(listed)
+
+    changed, deleted = paths("changed"), paths("deleted")
+    return Changes(
+        value["first"],
+        changed,
+        count("changed_count", changed),
+        deleted,
+        count("deleted_count", deleted),
+    )
+
+
 def _warnings(value: object) -> tuple[str, ...]:
     """The step's warnings, as lines fit for a terminal: strings only, control characters
     and escape sequences replaced, bounded in number and length."""
@@ -470,6 +521,5 @@ def _warnings(value: object) -> tuple[str, ...]:
     out = []
     for item in value[:MAX_WARNINGS]:
         if isinstance(item, str) and item.strip():
-            text = "".join(c if c.isprintable() else "?" for c in item.strip())
-            out.append(text[:MAX_WARNING_CHARS])
+            out.append(_printable(item.strip())[:MAX_WARNING_CHARS])
     return tuple(out)
