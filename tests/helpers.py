@@ -12,6 +12,7 @@ import shutil
 import textwrap
 import uuid
 from collections.abc import Mapping, Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +220,16 @@ def tool_result(
         junit_xml=junit_xml,
         machine_output=machine_output,
     )
+
+
+class TimelineBars(HTMLParser):
+    """The bars of a --timeline page: each ``span.bar``'s attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bars: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "span" and "bar" in (found.get("class") or "").split():
+            self.bars.append(found)

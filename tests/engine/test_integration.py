@@ -46,7 +46,10 @@ def test_lint_error_is_reported_with_a_host_relative_path(devbox: Any) -> None:
         "name": "ruff", "kind": "lint", "python": "3.11", "status": "failed",
         "exit_code": 1, "duration_s": 0, "cached": run.tool("ruff")["cached"],
         "version": tools.BUILTIN["ruff"].packages[0].split("==")[1],  # the pinned one ran
+        "why": run.tool("ruff")["why"],
     }  # fmt: skip
+    # it ran (a failure is never replayed), so it says why: first run, or its failure last time
+    assert run.tool("ruff")["cached"] is False and run.tool("ruff")["why"]
 
     # From another directory, paths are relative to where the user stands.
     run = devbox("-C", str(project), "lint", cwd=REPO)

@@ -43,6 +43,8 @@ class Options:
     junit_xml: Path | None = None
     #: --codequality: the lint findings as a GitLab Code Quality report
     codequality: Path | None = None
+    #: --timeline: the run's stages in time (HTML, or a Chrome trace for .json)
+    timeline: Path | None = None
     #: print GitHub Actions workflow annotations for findings (--format github)
     annotations: bool = False
     rerun: bool = False

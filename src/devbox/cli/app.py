@@ -106,6 +106,7 @@ def _run(ctx: click.Context, command: str, tools: tuple[str, ...], **kw: Any) ->
         report_json=kw["report_json"],
         junit_xml=kw["junit_xml"],
         codequality=kw["codequality"],
+        timeline=kw["timeline"],
         annotations=(
             kw["output_format"]
             or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")

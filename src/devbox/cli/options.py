@@ -168,6 +168,12 @@ RUN = (
         help="Write the lint findings here as a GitLab Code Quality report (JSON).",
     ),
     click.option(
+        "--timeline",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the run's stages in time here: an HTML page, or a Chrome trace for a "
+        "path ending in .json.",
+    ),
+    click.option(
         "--fail-fast",
         is_flag=True,
         help="Stop at the first tool that fails; the tools still running or queued are "

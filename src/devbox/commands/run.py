@@ -31,7 +31,7 @@ from devbox.errors import (
     Interrupted,
     UsageError,
 )
-from devbox.report import codequality, json_report, junit
+from devbox.report import codequality, json_report, junit, timeline
 from devbox.report import console as report
 from devbox.results import why
 from devbox.results.collect import collect, save_logs
@@ -102,6 +102,7 @@ def check_report_paths(opts: Options) -> None:
         ("--report-json", opts.report_json),
         ("--junit-xml", opts.junit_xml),
         ("--codequality", opts.codequality),
+        ("--timeline", opts.timeline),
     ):
         if path is None:
             continue
@@ -114,7 +115,7 @@ def check_report_paths(opts: Options) -> None:
 
 
 def remove_reports(opts: Options) -> None:
-    for path in (opts.report_json, opts.junit_xml, opts.codequality):
+    for path in (opts.report_json, opts.junit_xml, opts.codequality, opts.timeline):
         if path is not None and (path.is_file() or path.is_symlink()):
             path.unlink()
 
@@ -158,6 +159,7 @@ def write_reports(
         (opts.report_json, json_report.write),
         (opts.junit_xml, junit.write),
         (opts.codequality, quality),
+        (opts.timeline, timeline.write),
     )
     for path, write in writers:
         if path is None:

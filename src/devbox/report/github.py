@@ -265,4 +265,26 @@ def job_summary(
             f"{omitted} more annotations than GitHub shows in one step ({PER_TYPE} of each "
             "type): the findings above and the step's output have them all.",
         ]
+    if result.stages:
+        out += ["", *timeline_table(result)]
     return "\n".join(out) + "\n"
+
+
+#: the width of a stage's bar in the job summary's timeline, in characters
+BAR = 30
+
+
+def timeline_table(result: RunResult) -> list[str]:
+    """The run's timeline (``--timeline``'s stages) as a Markdown table with text bars."""
+    total = max(s.end_s for s in result.stages) or 1.0
+    lines = ["### Timeline", "", "| stage | | start | duration | |", "|---|---|---|---|---|"]
+    for s in result.stages:
+        first = round(BAR * s.start_s / total)
+        length = max(1, round(BAR * (s.end_s - s.start_s) / total))
+        bar = "·" * first + ("░" if s.cached else "█") * length
+        state = "cached" if s.cached else "ran"
+        lines.append(
+            f"| {md(s.name)} | `{bar.ljust(BAR + 1, '·')}` | {s.start_s:.2f}s | "
+            f"{s.end_s - s.start_s:.2f}s | {state} |"
+        )
+    return lines

@@ -10,8 +10,14 @@ from devbox import fsutil
 from devbox.build import secrets as build_secrets
 from devbox.build.plan import Plan
 from devbox.results.diagnose import missing_image_message
-from devbox.results.model import Environment, RunResult, read_environment, read_result
-from devbox.results.progress import BuildProgress
+from devbox.results.model import (
+    Environment,
+    RunResult,
+    Stage,
+    read_environment,
+    read_result,
+)
+from devbox.results.progress import BuildProgress, Vertex, timestamp_s
 
 
 def collect(
@@ -61,6 +67,47 @@ def collect(
         tuple(results),
         context_bytes=progress.context_bytes,
         environments=tuple(sorted(environments, key=lambda e: python_order.index(e.python))),
+        stages=stages(plan, progress),
+    )
+
+
+#: BuildKit's names of the steps that send the project and export the results
+_CONTEXT_STEP = "[internal] load build context"
+_EXPORT_STEP = "exporting to client directory"
+
+
+def stages(plan: Plan, progress: BuildProgress) -> tuple[Stage, ...]:
+    """The run's timeline: sending the project, each environment, each tool, the export;
+    a stage BuildKit gave no times for (not reached) is left out."""
+    groups: list[tuple[str, str, list[Vertex]]] = []
+    everything = [progress.vertexes[d] for d in progress.order]
+    groups.append(
+        ("send the project", "context", [v for v in everything if v.name == _CONTEXT_STEP])
+    )
+    for e in plan.environments:
+        groups.append((f"environment {e.python}", "environment", progress.stage_vertexes(e.stage)))
+    for r in plan.tools:
+        groups.append((f"{r.name} [{r.python}]", "tool", progress.stage_vertexes(r.stage)))
+    groups.append(
+        ("export the results", "export", [v for v in everything if v.name == _EXPORT_STEP])
+    )
+    timed = []
+    for name, kind, vertexes in groups:
+        spans = [
+            (timestamp_s(v.started_at), timestamp_s(v.completed_at), v.cached)
+            for v in vertexes
+            if v.started_at and v.completed_at
+        ]
+        if spans:
+            start = min(a for a, _, _ in spans)
+            end = max(b for _, b, _ in spans)
+            timed.append((name, kind, start, end, all(c for _, _, c in spans)))
+    if not timed:
+        return ()
+    origin = min(start for _, _, start, _, _ in timed)
+    return tuple(
+        Stage(name, kind, round(start - origin, 3), round(end - origin, 3), cached)
+        for name, kind, start, end, cached in timed
     )
 
 

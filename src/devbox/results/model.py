@@ -205,11 +205,26 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """One bar of the run's timeline (``--timeline``): seconds from the build's first step."""
+
+    name: str
+    #: "context" (sending the project), "environment", "tool" or "export"
+    kind: str
+    start_s: float
+    end_s: float
+    #: replayed from the engine's cache rather than run
+    cached: bool
+
+
+@dataclass(frozen=True)
 class RunResult:
     tools: tuple[ToolResult, ...]
     #: bytes of the project's build context transferred in this run
     context_bytes: int = 0
     environments: tuple[Environment, ...] = ()
+    #: the build's stages in time, as BuildKit timed them
+    stages: tuple[Stage, ...] = ()
 
     @property
     def ok(self) -> bool:

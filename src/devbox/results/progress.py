@@ -378,3 +378,8 @@ class BuildProgress:
         real = [v for v in errored if "context canceled" not in v.error]
         chosen = real or errored
         return chosen[0] if chosen else None
+
+
+def timestamp_s(text: str) -> float:
+    """A BuildKit timestamp as seconds since the epoch."""
+    return _timestamp(text).timestamp()
