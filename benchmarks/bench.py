@@ -22,12 +22,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
+import measure  # noqa: E402  (beside this file)
+from measure import timed  # noqa: E402
+
 from devbox.results.progress import BuildProgress  # noqa: E402
 
 IMAGE = os.environ.get("DEVBOX_BENCH_IMAGE", "localhost/devbox-test/python:{python}")
@@ -129,22 +131,6 @@ strict = true
 
 
 # --- measuring -------------------------------------------------------------------------------
-
-
-def timed(
-    argv: Sequence[str],
-    cwd: Path,
-    env: dict[str, str],
-    ok: Callable[[int], bool] = lambda rc: rc == 0,
-) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if not ok(proc.returncode):
-        raise SystemExit(
-            f"bench: {' '.join(argv)} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-        )
-    return elapsed
 
 
 def median(xs: list[float]) -> float:
@@ -613,10 +599,7 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
 def write_between_markers(path: Path, table: str) -> None:
-    text = path.read_text() if path.exists() else f"{BEGIN}\n{END}\n"
-    before, _, rest = text.partition(BEGIN)
-    _, _, after = rest.partition(END)
-    path.write_text(f"{before}{BEGIN}\n{table}{END}{after}")
+    measure.write_between_markers(path, table, BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -21,34 +21,26 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import venv
 from pathlib import Path
 
+import measure
+from measure import write_between_markers
+
+timed = functools.partial(measure.timed, label="native")
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "cext"
 FLOOR = REPO / "tests" / "fixtures" / "clean"
 IMAGE = os.environ.get("DEVBOX_BENCH_IMAGE", "localhost/devbox-test/python:{python}")
 BEGIN = "<!-- native:begin -->"
 END = "<!-- native:end -->"
-
-
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(
-            f"native: {' '.join(argv)} exited {proc.returncode}\n"
-            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-        )
-    return elapsed
 
 
 def main() -> None:
@@ -109,10 +101,7 @@ def main() -> None:
     table = "\n".join(lines) + "\n"
     print(table)
     if args.out:
-        page = args.out.read_text(encoding="utf-8")
-        head, rest = page.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        args.out.write_text(f"{head}{BEGIN}\n{table}{END}{tail}", encoding="utf-8")
+        write_between_markers(args.out, table, BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import platform
 import shutil
@@ -31,6 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import measure
+from measure import write_between_markers
+
+timed = functools.partial(measure.timed, label="scaling")
 REPO = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("DEVBOX_BENCH_IMAGE", "localhost/devbox-test/python:{python}")
 PER_DIR = 1000
@@ -66,19 +71,7 @@ def make_tree(root: Path, files: int) -> None:
         (d / f"f{i:06d}.txt").write_text(f"row {i}\n")
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(
-            f"scaling: {' '.join(argv)} exited {proc.returncode}\n"
-            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-        )
-    return elapsed
-
-
-def measure(root: Path, reps: int, env: dict[str, str]) -> dict[str, float]:
+def measure_tree(root: Path, reps: int, env: dict[str, str]) -> dict[str, float]:
     devbox = [sys.executable, "-m", "devbox", "test", "-q"]
     # the same pytest configuration (testpaths: pytest itself does not walk the data files)
     native = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
@@ -138,15 +131,6 @@ def render(rows: list[tuple[int, dict[str, float]]], reps: int, command: str) ->
     return "\n".join(lines) + "\n"
 
 
-def write_between_markers(path: Path, text: str) -> None:
-    page = path.read_text(encoding="utf-8")
-    if BEGIN not in page or END not in page:
-        raise SystemExit(f"scaling: {path} has no {BEGIN} … {END} markers")
-    head, rest = page.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{BEGIN}\n{text}{END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,50000,100000")
@@ -170,7 +154,7 @@ def main() -> None:
             if root.exists():
                 shutil.rmtree(root)
             make_tree(root, files)
-            rows.append((files, measure(root, args.reps, env)))
+            rows.append((files, measure_tree(root, args.reps, env)))
             print(f"scaling: {files} files: {rows[-1][1]}", file=sys.stderr, flush=True)
     finally:
         if args.work is None:
@@ -179,7 +163,7 @@ def main() -> None:
     table = render(rows, args.reps, command.strip())
     print(table)
     if args.out:
-        write_between_markers(args.out, table)
+        write_between_markers(args.out, table, BEGIN, END)
 
 
 if __name__ == "__main__":

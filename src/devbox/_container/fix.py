@@ -140,20 +140,14 @@ def snapshot(root: str) -> "dict[str, tuple[object, ...]]":
     and what changes when it is written (the ctime moves with every write and cannot be set
     back), or a link's target."""
     found = {}  # type: dict[str, tuple[object, ...]]
-    stack = [""]
-    while stack:
-        rel = stack.pop()
-        with os.scandir(os.path.join(root, rel) if rel else root) as entries:
-            for entry in entries:
-                path = rel + "/" + entry.name if rel else entry.name
-                st = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(path)
-                elif stat.S_ISLNK(st.st_mode):
-                    found[path] = ("link", os.readlink(entry.path))
-                else:
-                    kind = "file" if stat.S_ISREG(st.st_mode) else "other"
-                    found[path] = (kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    for path, st in tool_step._scan(root).items():
+        if stat.S_ISDIR(st.st_mode):
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            found[path] = ("link", os.readlink(os.path.join(root, path)))
+        else:
+            kind = "file" if stat.S_ISREG(st.st_mode) else "other"
+            found[path] = (kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     return found
 
 

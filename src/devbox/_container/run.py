@@ -12,6 +12,7 @@ import os
 import re
 import select
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -182,9 +183,8 @@ def _scan(root: str) -> "dict[str, os.stat_result]":
 
 def _remove(path: str, st: "os.stat_result") -> None:
     import shutil
-    import stat as st_mod
 
-    if st_mod.S_ISDIR(st.st_mode):
+    if stat.S_ISDIR(st.st_mode):
         shutil.rmtree(path)
     else:
         os.unlink(path)
@@ -233,8 +233,6 @@ def _copy(source: str, target: str) -> str:
 
 def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
     import shutil
-    import stat as st_mod
-    import threading
 
     try:
         with open(state_path) as f:
@@ -245,21 +243,17 @@ def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
         known = {}
     # (A sync that stopped half-way leaves the old record: what it changed has a new ctime,
     # so the record trusts none of it.)
-    # Both walks at once: most of their time is system calls, which overlap.
-    present: "dict[str, os.stat_result]" = {}
-    walk = threading.Thread(target=lambda: present.update(_scan(target)))
-    walk.start()
+    present = _scan(target)
     # parents come before their entries; only directories, files and links are copied (a
     # named pipe or a socket would make the copy wait forever, and means nothing to a tool)
     wanted = {
         rel: st
         for rel, st in _scan(source).items()
-        if st_mod.S_ISDIR(st.st_mode) or st_mod.S_ISREG(st.st_mode) or st_mod.S_ISLNK(st.st_mode)
+        if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)
     }
-    walk.join()
     if len(present) == 0 and os.listdir(target):
         raise OSError("the copy could not be read")
-    ifmt, isdir, islnk, imode = st_mod.S_IFMT, st_mod.S_ISDIR, st_mod.S_ISLNK, st_mod.S_IMODE
+    ifmt, isdir, islnk, imode = stat.S_IFMT, stat.S_ISDIR, stat.S_ISLNK, stat.S_IMODE
     join = os.path.join
     counts = {"copied": 0, "removed": 0, "kept": 0}
     gone = set()
@@ -547,11 +541,9 @@ def save_build(key: str) -> None:
             made.append(("venv", os.path.relpath(path, VENV), path))
     size = 0
     for rel, st in _scan(WORKDIR).items():
-        entry = RECORD.get(rel)
-        if os.path.isdir(os.path.join(WORKDIR, rel)) and not os.path.islink(
-            os.path.join(WORKDIR, rel)
-        ):
+        if stat.S_ISDIR(st.st_mode):
             continue
+        entry = RECORD.get(rel)
         if entry is None or entry[-1] != st.st_ctime_ns:  # created, or changed, by the build
             made.append(("src", rel, os.path.join(WORKDIR, rel)))
             size += st.st_size

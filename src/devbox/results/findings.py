@@ -115,6 +115,12 @@ def as_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def column_from_zero(value: object) -> int | None:
+    """A column a tool counts from 0 (mypy's JSON, pylint's json2; -1: none), from 1."""
+    col = as_int(value)
+    return col + 1 if col is not None and col >= 0 else None
+
+
 def as_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 

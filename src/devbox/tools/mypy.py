@@ -12,6 +12,7 @@ from devbox.results.findings import (
     as_int,
     as_str,
     clean_path,
+    column_from_zero,
     field,
     json_lines,
     line_number,
@@ -56,13 +57,12 @@ def parse_json(text: str) -> list[Finding] | None:
         if path is None or line_ is None or message is None:
             continue
         hint = as_str(field(item, "hint"))
-        col = as_int(field(item, "column"))
         severity = _SEVERITY.get(as_str(field(item, "severity")) or "", "error")
         found.append(
             Finding(
                 clean_path(path),
                 max(line_, 1),
-                col + 1 if col is not None and col >= 0 else None,
+                column_from_zero(field(item, "column")),
                 f"{message}\n{hint}" if hint else message,
                 as_str(field(item, "code")),
                 severity,

@@ -12,6 +12,7 @@ from devbox.results.findings import (
     as_int,
     as_str,
     clean_path,
+    column_from_zero,
     field,
     json_value,
     line_number,
@@ -58,12 +59,11 @@ def parse_json2(text: str) -> list[Finding] | None:
         if path is None or line_ is None or message is None or code is None:
             continue
         symbol = as_str(field(item, "symbol"))
-        col = as_int(field(item, "column"))
         found.append(
             Finding(
                 clean_path(path),
                 max(line_, 1),
-                col + 1 if col is not None and col >= 0 else None,
+                column_from_zero(field(item, "column")),
                 f"{message} ({symbol})" if symbol else message,
                 code,
                 _severity(code),
