@@ -34,6 +34,13 @@ WORKDIR = "/src"
 TREE = "/devbox/tree"
 MIRROR_DIR = "/devbox/mirror"
 MIRROR_STATE = "state.json"
+AT_DIR = "/devbox/mirror/at"
+AT_TREE = "/devbox/mirror/at/tree"
+AT_STATE = "/devbox/mirror/at/state.json"
+AT_FILE = "/devbox/mirror/at/at.json"
+AT_ENTER = "/devbox/shell/enter.sh"
+AT_HISTORY = "/devbox/shell/history"
+AT_MISSING_MARKER = "devbox-at-missing"
 CACHE = "/devbox/cache"
 VENV = "/opt/devbox/venv"
 UV = "/opt/devbox/uv/bin/uv"
@@ -81,6 +88,8 @@ COLOUR = SECRET_ENV.pop(COLOUR_VAR, None) == COLOUR_VALUE
 
 
 def main() -> int:
+    if sys.argv[1] == "--at":
+        return enter_failure()
     with open(TOOL_SPEC) as f:
         spec = json.load(f)
     name = spec["name"]
@@ -151,6 +160,90 @@ def main() -> int:
     else:
         sys.stdout.write("%s %d\n" % (MARKER, rc))
     sys.stdout.flush()
+    if rc != 0 and os.path.isdir(TREE):
+        keep_failure(spec, python, rc, timed_out)
+    return 0
+
+
+# --- the failure's snapshot: devbox shell --at ------------------------------------------------
+#
+# When the tool fails, the tree as this run had it (TREE, not the tool's copy, which the tool
+# may have changed) is kept in AT_TREE, brought up to date the way the tool's copy is, so a
+# failure costs what changed since the last one. `devbox shell --at TOOL` builds an image from
+# the version's dependency stage with that tree at WORKDIR (enter_failure()).
+
+
+def keep_failure(spec: "dict[str, object]", python: str, rc: int, timed_out: bool) -> None:
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(AT_FILE)  # (a snapshot half-updated is never taken for a failure's)
+        os.makedirs(AT_TREE, exist_ok=True)
+        mirror(TREE, AT_TREE, AT_STATE)
+        record = {
+            "spec": spec,
+            "python": python,
+            FIELD_EXIT_CODE: rc,
+            FIELD_TIMED_OUT: timed_out,
+            "failed_at": time.time(),
+        }
+        with open(AT_FILE + ".tmp", "w") as f:
+            json.dump(record, f)
+        os.replace(AT_FILE + ".tmp", AT_FILE)
+    except OSError as exc:  # the result stands; only the shell at it is missing
+        sys.stdout.write("devbox: the failure's tree could not be kept: %s\n" % exc)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, for the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def enter_failure() -> int:
+    """The step of ``devbox shell --at``: WORKDIR (this stage's own directory) gets the tree of
+    the tool's last failure; an editable project is installed as the tool step installs it
+    (its build reused when it can be); AT_ENTER sets the tool's env and history."""
+    try:
+        with open(AT_FILE) as f:
+            at = json.load(f)
+        spec = at["spec"]
+    except (OSError, ValueError, KeyError, TypeError):
+        sys.stdout.write("\n%s\n" % AT_MISSING_MARKER)
+        return 3
+    mirror(AT_TREE, WORKDIR, "/tmp/devbox-at-state.json")
+    os.makedirs(os.path.dirname(AT_ENTER), exist_ok=True)
+    with open(os.path.dirname(AT_ENTER) + "/project-install.log", "wb") as log:
+        prepare(spec, log, os.path.dirname(AT_ENTER) + "/project-install.log")
+    import shlex
+
+    command = [str(a) for a in spec["command"]]
+    line = " ".join(shlex.quote(a) for a in command)
+    shown = _printable(line)
+    with open(AT_HISTORY, "w") as f:
+        if shown == line:  # (a command with a newline in it would be two history lines)
+            f.write(line + "\n")
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(at["failed_at"])))
+    how = "timed out" if at.get(FIELD_TIMED_OUT) else "exit code %s" % at.get(FIELD_EXIT_CODE)
+    banner = (
+        "devbox: the shell of %s's last failure (Python %s, %s, %s): its environment, and "
+        "the tree as that run had it at %s, a copy (nothing done here reaches your project). "
+        "Its command, also in the shell's history (up arrow):\n  %s\n"
+        % (_printable(str(spec["name"])), _printable(str(at["python"])), how, when, WORKDIR, shown)
+    )
+    lines = ["# devbox shell --at: the tool's environment variables, then the shell"]
+    for name, value in sorted(dict(spec["env"]).items()):
+        if _ENV_NAME.match(name):
+            lines.append("export %s=%s" % (name, shlex.quote(str(value))))
+    lines += [
+        "export HISTFILE=%s" % AT_HISTORY,
+        'if [ "$#" -gt 0 ]; then exec "$@"; fi',
+        "printf '%%s' %s >&2" % shlex.quote(banner),
+        "command -v bash >/dev/null && exec bash || exec sh",
+    ]
+    with open(AT_ENTER, "w") as f:
+        f.write("\n".join(lines) + "\n")
     return 0
 
 

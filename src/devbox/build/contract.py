@@ -21,6 +21,21 @@ TREE = "/devbox/tree"
 #: Next to WORKDIR, a cache mount of its own: what the mirror knows of its copy (MIRROR_STATE).
 MIRROR_DIR = "/devbox/mirror"
 MIRROR_STATE = "state.json"
+#: In MIRROR_DIR, what a tool's last failure had (``devbox shell --at``): AT_TREE, the tree as
+#: that run had it (kept up to date as the mirror keeps WORKDIR, with AT_STATE), and AT_FILE,
+#: JSON: {"spec": tool_spec(), "python": str, FIELD_EXIT_CODE: int, FIELD_TIMED_OUT: bool,
+#: "failed_at": seconds since the epoch}. AT_FILE is written last: without it, no snapshot.
+AT_DIR = MIRROR_DIR + "/at"
+AT_TREE = AT_DIR + "/tree"
+AT_STATE = AT_DIR + "/state.json"
+AT_FILE = AT_DIR + "/at.json"
+#: In the image ``devbox shell --at`` runs: the script that enters the failure's shell (the
+#: tool's env, its command in the history, a banner; or the command given after --) ...
+AT_ENTER = "/devbox/shell/enter.sh"
+#: ... the shell's history (HISTFILE), its one line the tool's command ...
+AT_HISTORY = "/devbox/shell/history"
+#: ... and the line the step prints, failing, when the engine has no snapshot of a failure
+AT_MISSING_MARKER = "devbox-at-missing"
 #: A per-project, per-tool, per-Python BuildKit cache mount: tool caches go here, never into
 #: the source tree (a read-only or discarded tree would lose them anyway).
 CACHE = "/devbox/cache"

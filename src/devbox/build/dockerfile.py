@@ -307,6 +307,43 @@ def _container_script(name: str) -> str:
     )
 
 
+# --- devbox shell --at: the image of a tool's last failure ---------------------------------
+
+#: the build arg that makes the shell --at step copy the snapshot anew every time (the cache
+#: mount's content is not part of its cache key)
+AT_NONCE_ARG = "devbox_at_nonce"
+
+
+def at_stage(run: ToolRun) -> str:
+    return f"at-{run.name}-{run.python}"
+
+
+def render_at(plan: Plan, run: ToolRun) -> Rendered:
+    """The run's Dockerfile and one more stage: ``run.python``'s dependency stage with the tree
+    of the tool's last failure at WORKDIR (kept by the tool step in its mirror's cache mount),
+    the project installed as the tool step installs it. The other stages are the run's own,
+    so the dependency stage replays; the tool stages are not built."""
+    lint = render(plan)
+    mounts = [
+        *([] if plan.tool_network else [NO_NETWORK]),
+        f"--mount=type=cache,id={mirror_id(plan, run)}-state,target={MIRROR_DIR},sharing=locked",
+        f"--mount=type=bind,from={CONTEXT_NAME},source=run/devbox_run.py,target={RUN_SCRIPT}",
+        SECRETS_MODULE,
+        f"--mount=type=cache,id=devbox-{plan.project_key}-{run.name}-{run.python},target={CACHE}",
+        CA_SECRET,
+    ]
+    if plan.project_install == "editable":  # as in the tool step: the project is installed
+        mounts += [INDEX_SECRET, *_installer_caches(plan, "shared")]
+    stage = "\n".join(
+        [
+            f"FROM deps-{run.python} AS {at_stage(run)}",
+            f"ARG {AT_NONCE_ARG}",
+            _run(mounts, f"{VENV}/bin/python {RUN_SCRIPT} --at"),
+        ]
+    )
+    return Rendered(lint.dockerfile + "\n" + stage + "\n", lint.dockerignore, lint.context)
+
+
 # --- devbox fix: one step runs the fixers in sequence and exports what they changed ------
 
 #: where the fix step's script, the tool step's script it reuses, and its spec are mounted

@@ -340,15 +340,28 @@ def doctor(ctx: click.Context, /, python: str | None) -> None:
 )
 @options.python("Python version of the shell's image.")
 @options.base_image()
+@click.option(
+    "--at",
+    "at",
+    metavar="TOOL",
+    help="Open the shell where TOOL last failed: its environment, and the tree as that run "
+    "had it (a copy; the project is not mounted). Its command is printed and in the history.",
+)
 @options.apply(*options.COMMON)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def shell(
-    ctx: click.Context, /, python: str | None, base_image: str | None, command: tuple[str, ...]
+    ctx: click.Context,
+    /,
+    python: str | None,
+    base_image: str | None,
+    at: str | None,
+    command: tuple[str, ...],
 ) -> None:
     """A shell in the project's dependency image, the project mounted read-write at /src.
 
-    With a command after --, run just that: devbox shell -- pytest -q
+    With a command after --, run just that: devbox shell -- pytest -q.
+    With --at TOOL, the shell is where TOOL last failed: devbox shell --at pytest
     """
     from devbox.build.session import Options
     from devbox.commands import shell as shell_mod
@@ -358,7 +371,10 @@ def shell(
         command="check",
         cli={"python": python, "base-image": base_image},
     )
-    shell_mod.shell(opts, os.environ, command, _console(stderr=True, color=_color(ctx)))
+    console = _console(stderr=True, color=_color(ctx))
+    if at is not None:
+        shell_mod.shell_at(opts, os.environ, at, command, console)
+    shell_mod.shell(opts, os.environ, command, console)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,16 +7,32 @@ user's explicit choice here, unlike lint/test, which never touch the tree.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import sys
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 
-from devbox.build.contract import ENV_STATUS, FIELD_OK, INSTALL_LOG, STATUS_FILE, WORKDIR
-from devbox.build.plan import EnvPlan, Plan
+from devbox.build import state
+from devbox.build.contract import (
+    AT_ENTER,
+    AT_MISSING_MARKER,
+    ENV_STATUS,
+    FIELD_OK,
+    INSTALL_LOG,
+    STATUS_FILE,
+    WORKDIR,
+)
+from devbox.build.dockerfile import AT_NONCE_ARG, at_stage, render_at
+from devbox.build.plan import EnvPlan, Plan, ToolRun
 from devbox.build.session import Job, Options, prepare
+from devbox.config.keys import TOOL_NAME
 from devbox.errors import UsageError
+from devbox.results.progress import BuildProgress
 
 #: Checks the install step's record before handing over: a failed install says so and exits 3.
 #: (install.py writes status.json with json.dump's default separators: '"ok": true')
@@ -55,7 +71,7 @@ def run_argv(job: Job, tag: str, command: Sequence[str], *, tty: bool) -> list[s
         env["HOME"] = "/tmp"
     return job.docker.run_argv(
         tag,
-        ["sh", "-c", _GUARD, "devbox-shell", *(command or _INTERACTIVE)],
+        _guarded(command or _INTERACTIVE),
         mounts={job.plan.project.root: WORKDIR},
         workdir=WORKDIR,
         env=env,
@@ -63,6 +79,10 @@ def run_argv(job: Job, tag: str, command: Sequence[str], *, tty: bool) -> list[s
         tty=tty,
         stdin=True,
     )
+
+
+def _guarded(command: Sequence[str]) -> list[str]:
+    return ["sh", "-c", _GUARD, "devbox-shell", *command]
 
 
 def shell(
@@ -82,3 +102,100 @@ def shell(
     # `pytest --pdb`); a TTY when devbox has one on both ends
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     job.docker.exec(run_argv(job, tag, command, tty=tty))
+
+
+# --- devbox shell --at TOOL: the environment and tree of the tool's last failure ---------------
+
+
+def failing_run(job: Job, tool: str) -> tuple[ToolRun, bool]:
+    """The run of ``tool`` to open: one that failed in its last run (the first version's when
+    none did). Also whether it failed in its last run here (devbox's state)."""
+    runs = [r for r in job.plan.tools if r.name == tool]
+    if not re.fullmatch(TOOL_NAME, tool):
+        raise UsageError(
+            f"devbox shell --at {tool!a}: not a tool name (tool names are made of lowercase "
+            "letters, digits, '.', '-' and '_'). Name a tool as `devbox check` reports it."
+        )
+    if not runs:
+        names = ", ".join(dict.fromkeys(r.name for r in job.plan.tools)) or "none"
+        raise UsageError(
+            f"devbox shell --at {tool}: no tool of that name runs in this project (devbox "
+            f"check runs: {names}). Name one of them, as `devbox check` reports it."
+        )
+    failed, _ = state.failed_last_time(job.work / state.STATE_FILE)
+    for run in runs:
+        if run.key in failed:
+            return run, True
+    return runs[0], False
+
+
+def at_tag(plan: Plan, run: ToolRun) -> str:
+    return f"devbox-shell/{plan.image_name}-{plan.project_key}:at-{run.name}-{run.python}"
+
+
+def build_at(job: Job, run: ToolRun) -> str:
+    """Build and load the image of ``run``'s last failure; its tag."""
+    job = dataclasses.replace(job, rendered=render_at(job.plan, run))
+    tag = at_tag(job.plan, run)
+    with job.run_dir("shell-") as run_dir:
+        argv = job.build_argv(
+            run_dir,
+            output=None,
+            target=at_stage(run),
+            tag=tag,
+            # the snapshot is copied anew each time: its cache mount is not in the cache key
+            build_args={AT_NONCE_ARG: uuid.uuid4().hex},
+        )
+        progress = BuildProgress({})
+        rc = job.docker.build(argv, lambda line: progress.feed(line, time.monotonic()))
+    if rc != 0:
+        if any(AT_MISSING_MARKER.encode() in v.logs for v in progress.vertexes.values()):
+            raise UsageError(
+                f"devbox shell --at {run.name}: the engine has no failure of {run.name} "
+                f"(Python {run.python}) to open: it has not failed since its results were "
+                "last cleared (devbox clean, or the engine pruned its cache). Run it "
+                f"(devbox check {run.name}); when it fails, `devbox shell --at {run.name}` "
+                "opens its shell."
+            )
+        raise job.failed_build(progress)
+    return tag
+
+
+def shell_at(
+    opts: Options,
+    env_vars: Mapping[str, str],
+    tool: str,
+    command: Sequence[str],
+    console: Console,
+) -> None:
+    """A shell (or ``command``) in the environment of ``tool``'s last failure, at the tree that
+    run had (a copy in the image: nothing reaches the project)."""
+    if opts.cli.get("python") and "," in str(opts.cli["python"]):
+        raise UsageError("devbox shell takes one Python version (--python 3.12).")
+    job = prepare(opts, env_vars, console)
+    run, failing = failing_run(job, tool)
+    if not failing:
+        console.print(
+            f"devbox: note: {run.name} did not fail in its last run here (or devbox has no "
+            "record of it): this is the shell of its failure before that, if the engine has one.",
+            highlight=False,
+            markup=False,
+        )
+    console.print(
+        f"devbox: preparing the shell of {run.name}'s last failure (Python {run.python})",
+        highlight=False,
+        markup=False,
+    )
+    tag = build_at(job, run)
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    argv = job.docker.run_argv(
+        tag,
+        _guarded(["sh", AT_ENTER, *command]),
+        mounts={},  # the tree is the image's own copy
+        workdir=WORKDIR,
+        env={"PYTHONPYCACHEPREFIX": "/tmp/devbox-pycache"},
+        user=None,
+        tty=tty,
+        stdin=True,
+    )
+    job.docker.exec(argv)
