@@ -404,3 +404,22 @@ def test_system_packages_add_an_apt_step_only_when_asked(tmp_path: Path) -> None
     assert out.dockerfile.count("python3 /devbox/devbox_install.py system") == 1
     # no package name in the Dockerfile: they travel as data
     assert "libpq-dev" not in out.dockerfile
+
+
+def test_an_exception_after_an_exclude_keeps_the_path_in_the_context() -> None:
+    """As .dockerignore reads them: the last pattern that matches decides, and a '!' pattern
+    puts back what an earlier one excluded (BuildKit sends data/keep.txt; so an unreadable
+    data/keep.txt must be reported, and a change to it seen)."""
+    patterns = ["data/", "!data/keep.txt"]
+    assert excluded("data/big.bin", patterns) and not excluded("data/keep.txt", patterns)
+    assert excluded("data/keep.txt", [*patterns, "data/*.txt"])
+    assert not excluded("x.log", ["*.log", "!x.log"]) and excluded("y.log", ["*.log", "!x.log"])
+    # a character class, as in the default "**/*.py[cod]"
+    assert excluded("pkg/mod.pyc", ["**/*.py[cod]"]) and not excluded(
+        "pkg/mod.py", ["**/*.py[cod]"]
+    )
+    assert (
+        excluded("a1", ["a[0-9]"])
+        and not excluded("ab", ["a[0-9]"])
+        and excluded("ab", ["a[^0-9]"])
+    )

@@ -560,16 +560,29 @@ def _ignore_regex(pattern: str) -> re.Pattern[str] | None:
             out, i = out + "[^/]*", i + 1
         elif pattern[i] == "?":
             out, i = out + "[^/]", i + 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:  # a class: [cod], [^x], [a-z]
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            negate = body.startswith("^")
+            body = re.sub(r"([\\\]\[^])", r"\\\1", body[1:] if negate else body)
+            out, i = out + ("[^/" if negate else "[") + body + "]", end + 1
         else:
             out, i = out + re.escape(pattern[i]), i + 1
     return re.compile(out + "(?:/.*)?")  # a directory excludes what is inside it
 
 
 def excluded(path: str, patterns: Sequence[str]) -> bool:
-    """Whether ``path`` (project-relative) is kept out of the build context by ``patterns``."""
-    return any(
-        (rx := _ignore_regex(p)) is not None and rx.fullmatch(path) is not None for p in patterns
-    )
+    """Whether ``path`` (project-relative) is kept out of the build context by ``patterns``:
+    as BuildKit reads a .dockerignore, the last pattern that matches decides, and a ``!``
+    pattern puts back what an earlier one excluded."""
+    out = False
+    for pattern in patterns:
+        pattern = pattern.strip()
+        keep = pattern.startswith("!")
+        rx = _ignore_regex(pattern[1:] if keep else pattern)
+        if rx is not None and rx.fullmatch(path) is not None:
+            out = not keep
+    return out
 
 
 def select_tools(
