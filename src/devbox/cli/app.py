@@ -20,6 +20,7 @@ from devbox.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_TOOLS_FAILED
 
 if TYPE_CHECKING:
     from devbox.build.plan import Command
+    from devbox.build.session import Options
 
 
 def _project_dir(ctx: click.Context) -> Path:
@@ -92,10 +93,17 @@ class RunCommand(click.Command):
 
 
 def _run(ctx: click.Context, command: str, tools: tuple[str, ...], **kw: Any) -> None:
-    from devbox.build.session import Options
     from devbox.commands.run import run
 
-    opts = Options(
+    opts = _run_options(ctx, command, tools, **kw)
+    result = run(opts, os.environ, _console(kw["no_color"], color=_color(ctx)))
+    ctx.exit(EXIT_OK if result.ok else EXIT_TOOLS_FAILED)
+
+
+def _run_options(ctx: click.Context, command: str, tools: tuple[str, ...], **kw: Any) -> Options:
+    from devbox.build.session import Options
+
+    return Options(
         project_dir=_project_dir(ctx),
         command=command,  # type: ignore[arg-type]
         cli=options.config_values(kw),
@@ -119,8 +127,6 @@ def _run(ctx: click.Context, command: str, tools: tuple[str, ...], **kw: Any) ->
         verbose=kw["verbose"] or bool(ctx.obj.get("verbose")),
         quiet=kw["quiet"] or bool(ctx.obj.get("quiet")),
     )
-    result = run(opts, os.environ, _console(kw["no_color"], color=_color(ctx)))
-    ctx.exit(EXIT_OK if result.ok else EXIT_TOOLS_FAILED)
 
 
 TOOLS = click.argument("tools", nargs=-1, metavar="[TOOL]...")
@@ -208,6 +214,36 @@ def check(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
     devbox check ruff pytest -- -x   (arguments after `--` go to pytest)
     """
     _run(ctx, "check", tools, **kw)
+
+
+@cli.command(
+    cls=RunCommand,
+    short_help="Run lint, test or check, then again on every change.",
+    epilog=EPILOG,
+)
+@options.apply(*options.RUN)
+@click.argument("args", nargs=-1, metavar="[lint|test|check] [TOOL]...")
+@click.pass_context
+def watch(ctx: click.Context, /, args: tuple[str, ...], **kw: Any) -> None:
+    """Run `devbox check` (or lint, or test; or only the TOOLs named), then again each time a
+    file of the project changes, until Ctrl-C. What did not change replays.
+
+    devbox watch test -- -x   (arguments after `--` go to pytest)
+    """
+    from devbox.cli.errors import print_error
+    from devbox.commands.watch import watch as watch_mod
+
+    command, tools = "check", args
+    if args and args[0] in ("lint", "test", "check"):
+        command, tools = args[0], args[1:]
+    if command == "lint" and ctx.meta.get("devbox.tool_args"):
+        raise click.UsageError(
+            "devbox watch lint passes no arguments to the linters (after --); set a linter's "
+            "arguments in [tool.devbox.tools.NAME] command.",
+            ctx,
+        )
+    opts = _run_options(ctx, command, tools, **kw)
+    watch_mod(opts, os.environ, _console(kw["no_color"], color=_color(ctx)), print_error)
 
 
 @cli.command()

@@ -96,7 +96,7 @@ def exit_code(invoke: Callable[[], int | None], args: list[str]) -> int:
     except DevboxError as exc:
         if debug:
             traceback.print_exc()
-        _print_error(exc)
+        print_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("devbox: interrupted.", err=True)
@@ -107,7 +107,7 @@ def exit_code(invoke: Callable[[], int | None], args: list[str]) -> int:
         if debug:
             traceback.print_exc()
         # A full, read-only or foreign disk is the machine's state, not a bug in devbox.
-        _print_error(EnvironmentError_(
+        print_error(EnvironmentError_(
             f"devbox could not write {exc.filename or 'a file'} ({exc.strerror or exc}). Free "
             "space, or set DEVBOX_CACHE_DIR to a writable directory (devbox keeps its build "
             "files, logs and state there)."
@@ -131,7 +131,7 @@ def _internal(exc: BaseException, args: list[str], debug: bool) -> int:
     return EXIT_INTERNAL
 
 
-def _print_error(exc: DevboxError) -> None:
+def print_error(exc: DevboxError) -> None:
     from rich.text import Text
 
     err = console(stderr=True)

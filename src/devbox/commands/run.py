@@ -42,14 +42,22 @@ from devbox.results.model import Environment, RunResult, Status, ToolResult
 from devbox.results.progress import BuildProgress
 
 
-def run(opts: Options, env: Mapping[str, str], console: Console) -> RunResult:
+def run(
+    opts: Options,
+    env: Mapping[str, str],
+    console: Console,
+    on_job: Callable[[Job], object] | None = None,
+) -> RunResult:
     """Prepare, build, collect, remember, present; on an error that stops the run, the report
-    files asked for still say so (never an older report left in place)."""
+    files asked for still say so (never an older report left in place). ``on_job``: called
+    with the prepared job, before the build (devbox watch reads its excludes)."""
     check_report_paths(opts)
     job: Job | None = None
     reported = False
     try:
         job = prepare(opts, env, console, check_images=True)
+        if on_job is not None:
+            on_job(job)
         if _redraws(console) and not console.no_color and console.color_system:
             # a colour terminal: pytest prints its colours (told through a secret, so no
             # step's cache key changes; replayed in a log, the console drops them)
