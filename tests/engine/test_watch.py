@@ -128,6 +128,16 @@ def test_watch_runs_on_each_change_and_stops_on_ctrl_c(
     (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     assert w.quiet_for(3) == []
 
+    # a bad edit of the configuration: its error, and the watch goes on
+    pyproject = project / "pyproject.toml"
+    good = pyproject.read_text()
+    pyproject.write_text(good.replace('python = "3.11"', 'python = "three"'))
+    bad = "\n".join(w.until(WAITING))
+    assert "devbox: error:" in bad and "python" in bad, bad
+    pyproject.write_text(good)
+    fixed = "\n".join(w.until(WAITING))
+    assert "pyproject.toml changed" in fixed and "devbox: pytest: cached" in fixed, fixed
+
     # Ctrl-C: exit 130, nothing of it left running, no build directory left behind
     os.killpg(w.proc.pid, signal.SIGINT)
     assert w.proc.wait(timeout=30) == 130
