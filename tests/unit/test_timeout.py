@@ -282,7 +282,7 @@ def test_a_timed_out_steps_record_and_marker_read_back_as_timeout(
     spec = {
         "name": "hangs", "kind": "lint", "command": [sys.executable, "-c", code], "env": {},
         "junit": False, "timeout": 1.0, "project_install": "metadata", "installer": "uv",
-        "version": None, "native": False, "machine": None,
+        "version": None, "native": False, "machine": None, "affected": False,
     }  # fmt: skip
     assert set(spec) == set(contract.TOOL_SPEC_KEYS)
     (tmp_path / "tool.json").write_text(json.dumps(spec))

@@ -58,6 +58,8 @@ FIELD_ENVIRONMENT_ERROR = "environment_error"
 FIELD_TIMED_OUT = "timed_out"
 FIELD_WARNINGS = "warnings"
 FIELD_CHANGES = "changes"
+FIELD_AFFECTED = "selection"
+AFFECTED_LOG = "/opt/devbox/env/affected.log"
 #: printed last, so a live view knows the outcome before the export (see devbox.progress)
 MARKER = "devbox-exit-code:"
 ENV_MARKER = "devbox-environment-error"
@@ -65,6 +67,7 @@ TIMEOUT_MARKER = "devbox-timeout"
 DURATION_MARKER = "devbox-duration-s:"
 #: the keys of TOOL_SPEC this script reads (spec[...])
 TOOL_SPEC_KEYS = (
+    "affected",
     "command",
     "env",
     "installer",
@@ -129,12 +132,18 @@ def main() -> int:
         command = machine_command(command, machine, findings)
     if os.path.isdir(TREE):  # (an older Dockerfile bound the tree at WORKDIR itself)
         mirror(TREE, WORKDIR, os.path.join(MIRROR_DIR, MIRROR_STATE))
+    selection = None
+    if spec["affected"]:
+        args, selection = affected(spec, env)
+        command += args
     started = time.time()
     timed_out = False
     with open(os.path.join(out, OUTPUT_FILE), "wb") as log:
         warnings = prepare(spec, log, os.path.join(out, OUTPUT_FILE))
         rc, timed_out = run(command, env, log, spec["timeout"])
     duration = time.time() - started
+    if selection is not None:
+        record_affected(spec, rc == 0 or (rc == 1 and not timed_out))
     if machine is not None and machine["how"] == "after-failure" and rc != 0 and not timed_out:
         run_machine(machine_command(command, machine, findings), env, findings, spec["timeout"])
     mask_file(findings)
@@ -147,6 +156,7 @@ def main() -> int:
                 FIELD_TIMED_OUT: timed_out,
                 FIELD_WARNINGS: warnings,
                 FIELD_CHANGES: dict(CHANGES) or None,
+                FIELD_AFFECTED: selection,
                 "command": command,
                 "python": python,
                 "kind": spec["kind"],
@@ -163,6 +173,99 @@ def main() -> int:
     if rc != 0 and os.path.isdir(TREE):
         keep_failure(spec, python, rc, timed_out)
     return 0
+
+
+# --- --affected: only the tests the changes affect (pytest-testmon) -------------------------
+#
+# pytest-testmon keeps, per test, which code it ran (coverage), and selects the tests whose
+# code changed since its last run, and every test that failed then. It sees Python code
+# only: a test that reads a data file, a config or a template is not selected when that file
+# changes. So the step records the tree (each file's sha256, from the sync) at each --affected
+# run, and runs the whole suite, recording anew, whenever anything but Python modules changed
+# since then (conftest.py included, deletions too), or the environment, the interpreter, or
+# the tool's command or env did, or there is no record.
+
+AFFECTED_DIR = CACHE + "/devbox-affected"
+AFFECTED_RECORD = AFFECTED_DIR + "/tree.json"
+#: reasons listed for a whole-suite run, at most
+AFFECTED_NAMED = 3
+
+
+def affected_key(spec: "dict[str, object]") -> str:
+    try:
+        with open(os.path.join(ENV_STATUS, STATUS_FILE), "rb") as f:
+            environment = f.read()
+    except OSError:
+        environment = b""
+    facts = [sys.version, spec["command"], spec["env"]]
+    return hashlib.sha256(json.dumps(facts).encode() + b"\0" + environment).hexdigest()
+
+
+def _tree_digests() -> "dict[str, str]":
+    return {rel: str(entry[-2]) for rel, entry in RECORD.items()}
+
+
+def testmon_blind(rel: str, now: "dict[str, str]") -> bool:
+    """A change pytest-testmon cannot see: not a Python module, conftest.py, or deleted."""
+    name = rel.rsplit("/", 1)[-1]
+    return rel not in now or not name.endswith(".py") or name == "conftest.py"
+
+
+def affected(
+    spec: "dict[str, object]", env: "dict[str, str]"
+) -> "tuple[list[str], dict[str, object]]":
+    """The arguments that make pytest run the affected tests, or the whole suite (recording
+    anew), and the result's FIELD_AFFECTED."""
+    os.makedirs(AFFECTED_DIR, exist_ok=True)
+    env["TESTMON_DATAFILE"] = AFFECTED_DIR + "/testmondata"
+    check = [VENV + "/bin/python", "-c", "import testmon"]
+    if subprocess.call(check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) != 0:
+        reason = "pytest-testmon could not be installed (%s says why)" % AFFECTED_LOG
+        return [], {"selected": False, "reason": reason}
+    try:
+        with open(AFFECTED_RECORD) as f:
+            last = json.load(f)
+    except (OSError, ValueError):
+        last = None
+    now = _tree_digests()
+    reason = ""
+    if not RECORD:
+        reason = "the tool's copy of the tree was made anew"
+    elif not isinstance(last, dict) or not isinstance(last.get("files"), dict):
+        reason = "no earlier --affected run here"
+    elif last.get("key") != affected_key(spec):
+        reason = "the environment, the interpreter or the tool's command changed"
+    else:
+        old = last["files"]
+        changed = sorted(p for p in set(now) | set(old) if now.get(p) != old.get(p))
+        blind = [p for p in changed if testmon_blind(p, now)]
+        if blind:
+            named = ", ".join(blind[:AFFECTED_NAMED])
+            more = (
+                " and %d more" % (len(blind) - AFFECTED_NAMED)
+                if len(blind) > AFFECTED_NAMED
+                else ""
+            )
+            reason = (
+                "%s%s changed, which coverage cannot follow (not a Python module, conftest.py, "
+                "or deleted)" % (named, more)
+            )
+    if reason:
+        return ["--testmon-noselect"], {"selected": False, "reason": reason}
+    return ["--testmon"], {"selected": True, "reason": ""}
+
+
+def record_affected(spec: "dict[str, object]", ran: bool) -> None:
+    """After the run: the tree and key it ran on, when pytest ran its tests (passing or
+    failing); otherwise no record, so the next --affected run is a whole one."""
+    with contextlib.suppress(OSError):
+        os.remove(AFFECTED_RECORD)
+    if not ran or not RECORD:
+        return
+    tmp = AFFECTED_RECORD + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(json.dumps({"key": affected_key(spec), "files": _tree_digests()}))
+    os.replace(tmp, AFFECTED_RECORD)
 
 
 # --- the failure's snapshot: devbox shell --at ------------------------------------------------

@@ -88,6 +88,8 @@ INDEX_SECRET_KEYS = ("extra_index_urls", "index_url")
 STATUS_FILE = "status.json"
 #: the installer's output, masked, in ENV_STATUS
 INSTALL_LOG = "install.log"
+#: --affected: the output of adding pytest-testmon (devbox_install.py testmon), masked
+AFFECTED_LOG = ENV_STATUS + "/affected.log"
 #: a tool's output (stdout and stderr), masked, in OUT/NAME/PYTHON
 OUTPUT_FILE = "output"
 #: pytest's JUnit XML, in OUT/NAME/PYTHON (tools with junit only)
@@ -114,6 +116,10 @@ FIELD_WARNINGS = "warnings"
 #: {"first": bool, "changed": [path, ...], "changed_count": int, "deleted": [...],
 #: "deleted_count": int}, at most CHANGES_LISTED paths each
 FIELD_CHANGES = "changes"
+#: ... and, for a --affected run (tool_spec()["affected"]), which tests ran: {"selected":
+#: bool (pytest-testmon chose them; false: the whole suite), "reason": str (why the whole
+#: suite; "" when selected)}
+FIELD_AFFECTED = "selection"
 
 #: A tool step's last output line is MARKER, a space and the exit code, or ENV_MARKER or
 #: TIMEOUT_MARKER alone: the live view knows the outcome from the log before anything is
@@ -135,6 +141,7 @@ COLOUR_VALUE = "devbox-colour-terminal-on"
 
 #: the keys of tool_spec() (build/dockerfile.py), all read by run.py; "timeout": seconds or null
 TOOL_SPEC_KEYS = (
+    "affected",
     "command",
     "env",
     "installer",

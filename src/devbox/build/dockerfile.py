@@ -113,13 +113,35 @@ def _tool_stage(plan: Plan, run: ToolRun) -> str:
     ]
     if plan.project_install == "editable":  # the tool step installs the project
         mounts += [INDEX_SECRET, *_installer_caches(plan, "shared")]
+    base = affected_stage(run.python) if run.affected else f"deps-{run.python}"
     return "\n".join(
         [
-            f"FROM deps-{run.python} AS {run.stage}",
+            f"FROM {base} AS {run.stage}",
             f"ARG {run.rerun_arg}",
             _run(mounts, f"{VENV}/bin/python {RUN_SCRIPT} {run.python}"),
         ]
     )
+
+
+def affected_stage(python: str) -> str:
+    """``--affected``: the version's dependency stage with pytest-testmon added, so that the
+    dependency environment itself (shared by every command and the shell) stays the same."""
+    return f"affected-{python}"
+
+
+def _affected_stage(plan: Plan, env: EnvPlan) -> str:
+    offline = [NO_NETWORK] if plan.offline else []
+    flag = " --offline" if plan.offline else ""
+    install = _run(
+        [
+            *offline,
+            f"--mount=type=bind,from={CONTEXT_NAME},source=install,target={INSTALL_DIR}",
+            *_installer_caches(plan),
+            *SECRETS,
+        ],
+        f"python3 {INSTALL_DIR}/devbox_install.py testmon{flag}",
+    )
+    return f"FROM {deps_stage(env)} AS {affected_stage(env.python)}\n{install}"
 
 
 def _env_stage(plan: Plan, env: EnvPlan) -> str:
@@ -194,6 +216,8 @@ def render(plan: Plan) -> Rendered:
     # every run re-sent the whole tree; copying it into a stage (``COPY . /``) made a new
     # snapshot of the whole tree, re-hashed, on every edit (measured with buildx 0.13 /
     # dockerd 26: benchmarks/scaling.py).
+    affected = {r.python for r in plan.tools if r.affected}
+    parts += [_affected_stage(plan, env) for env in plan.environments if env.python in affected]
     for run in plan.tools:
         parts.append(_tool_stage(plan, run))
     parts.append(_env_status(plan))
@@ -281,6 +305,7 @@ def tool_spec(plan: Plan, run: ToolRun) -> dict[str, object]:
         # the project builds native code: the step warns when its build made no extension
         "native": plan.project.compiled,
         "machine": machine_spec(run),
+        "affected": run.affected,
     }
 
 

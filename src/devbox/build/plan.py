@@ -115,6 +115,8 @@ class ToolRun:
     timeout: float | None = None
     #: the distribution whose version is the tool's (its first package), normalised
     package: str | None = None
+    #: --affected: a pytest run selects the tests the changes affect (pytest-testmon)
+    affected: bool = False
 
     @property
     def key(self) -> str:
@@ -802,6 +804,7 @@ def make_plan(
     sent_at: float | None = None,
     only: Sequence[str] = (),
     refresh: str = "",
+    affected: bool = False,
 ) -> Plan:
     """``unavailable``: Python versions whose base image cannot be had (left out, reported).
     ``sent_at``: when the engine last received this tree (see :attr:`Plan.rewritten`)."""
@@ -809,6 +812,8 @@ def make_plan(
     if not pythons:
         raise ConfigError("no Python version is left to run (every base image is unavailable).")
     runs, packages = _tool_runs(config, command, pythons, extra_args, only)
+    if affected:  # pytest's runs (the tools with JUnit: pytest's arguments) select tests
+        runs = [dataclasses.replace(r, affected=True) if r.junit else r for r in runs]
 
     # A version computed at build time: pretend-version when given (then the manifests say
     # everything), else the sdist's PKG-INFO (inspect_project read it). Projects installed

@@ -59,6 +59,8 @@ class Options:
     refresh: bool = False
     #: --fail-fast: cancel the build when a tool fails
     fail_fast: bool = False
+    #: --affected: the test tools run only the tests the changes affect (pytest-testmon)
+    affected: bool = False
 
 
 def cache_home(env: Mapping[str, str]) -> Path:
@@ -110,6 +112,7 @@ def load_plan(opts: Options, env: Mapping[str, str], unavailable: Sequence[str] 
         offline=opts.offline,
         only=opts.tools,
         refresh=state.refresh_token(work_dir_of(env, facts.root) / state.STATE_FILE),
+        affected=opts.affected,
     )
 
 
@@ -280,6 +283,7 @@ def prepare(
         sent_at=last.sent_at,
         only=opts.tools,
         refresh=refresh,
+        affected=opts.affected,
     )
     if plan.native_note:  # the project builds native code and system-packages is not set
         console.print(plan.native_note, highlight=False, markup=False, soft_wrap=True)

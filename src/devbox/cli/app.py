@@ -123,6 +123,7 @@ def _run_options(ctx: click.Context, command: str, tools: tuple[str, ...], **kw:
         rerun=kw["rerun"],
         refresh=kw["refresh"],
         fail_fast=kw["fail_fast"],
+        affected=kw["affected"],
         all_pythons=kw["all_pythons"],
         verbose=kw["verbose"] or bool(ctx.obj.get("verbose")),
         quiet=kw["quiet"] or bool(ctx.obj.get("quiet")),
@@ -146,6 +147,10 @@ def lint(ctx: click.Context, /, tools: tuple[str, ...], apply_fixes: bool, **kw:
     """
     if apply_fixes:
         _fix(ctx, tools, diff=False, **kw)
+    if kw["affected"]:
+        raise click.UsageError(
+            "--affected picks tests: devbox test --affected, or devbox check --affected.", ctx
+        )
     _run(ctx, "lint", tools, **kw)
 
 

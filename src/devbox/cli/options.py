@@ -180,6 +180,12 @@ RUN = (
         "cancelled and reported as such.",
     ),
     click.option(
+        "--affected",
+        is_flag=True,
+        help="Run only the tests the changes since the last --affected run affect, and "
+        "those that failed (pytest-testmon); the whole suite when that cannot be known.",
+    ),
+    click.option(
         "-r",
         "--refresh",
         is_flag=True,

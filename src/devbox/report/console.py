@@ -19,7 +19,14 @@ from rich.text import Text
 
 from devbox.build.contract import CACHE, OUT, UV_VENV, VENV, WORKDIR
 from devbox.build.plan import ToolRun
-from devbox.results.model import RunResult, Status, TestCounts, ToolResult, seconds
+from devbox.results.model import (
+    Affected,
+    RunResult,
+    Status,
+    TestCounts,
+    ToolResult,
+    seconds,
+)
 from devbox.results.progress import ToolProgress, colours_only
 
 _STYLES = {
@@ -51,6 +58,17 @@ _IMAGE_PATHS = (
 )
 # "path/to/file.py:12" at the start of a line (ruff, flake8, mypy, pylint style).
 _LEADING_PATH = re.compile(r"^([\w.][\w./-]*):(\d+)", re.MULTILINE)
+
+
+def affected_line(affected: Affected) -> str:
+    """What a --affected run ran, in a line."""
+    if affected.selected:
+        return (
+            "only the tests the changes affect ran, and those that failed last time "
+            "(pytest-testmon); the others passed when they last ran, on code that has not "
+            "changed since"
+        )
+    return f"the whole suite ran: {affected.reason}"
 
 
 def rewrite_paths(text: str, project_root: Path, cwd: Path) -> str:
@@ -452,6 +470,9 @@ def print_summary(console: Console, result: RunResult) -> None:
         if t.why:  # it ran rather than replayed: why, in the project's terms
             label = f"{t.name} [{t.python}]" if several else t.name
             console.print(Text(f"devbox: {label} ran: {'; '.join(t.why)}", style="dim"))
+        if t.affected is not None:
+            label = f"{t.name} [{t.python}]" if several else t.name
+            console.print(Text(f"devbox: {label} --affected: {affected_line(t.affected)}"))
     failed = [
         f"{t.name} [{t.python}]" if several else t.name
         for t in result.tools

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from devbox.build.contract import (
+    FIELD_AFFECTED,
     FIELD_CHANGES,
     FIELD_DURATION_S,
     FIELD_ENVIRONMENT_ERROR,
@@ -100,6 +101,19 @@ class Changes:
 
 
 @dataclass(frozen=True)
+class Affected:
+    """Which tests a ``--affected`` run ran (FIELD_AFFECTED)."""
+
+    #: pytest-testmon chose them; False: the whole suite ran (and was recorded anew)
+    selected: bool
+    #: why the whole suite ran ("" when selected), printable
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"selected": self.selected, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class ToolResult:
     name: str
     kind: str
@@ -131,6 +145,8 @@ class ToolResult:
     #: why it ran instead of replaying, in the project's terms (:mod:`devbox.results.why`);
     #: empty when it replayed
     why: tuple[str, ...] = ()
+    #: --affected: which tests ran (None: not a --affected run)
+    affected: Affected | None = None
 
     def __bool__(self) -> bool:
         return bool(self.status)
@@ -169,6 +185,8 @@ class ToolResult:
         if self.version:
             data["version"] = self.version
         data["why"] = list(self.why)
+        if self.affected is not None:
+            data["affected"] = self.affected.to_json()
         return data
 
 
@@ -420,6 +438,7 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
     env_error = timed_out = False
     warnings: tuple[str, ...] = ()
     changes: Changes | None = None
+    selection: Affected | None = None
     try:
         if raw_status is None:
             raise ValueError("no status")
@@ -428,6 +447,7 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         timed_out = isinstance(status, dict) and status.get(FIELD_TIMED_OUT) is True
         warnings = _warnings(status.get(FIELD_WARNINGS) if isinstance(status, dict) else None)
         changes = _changes(status.get(FIELD_CHANGES) if isinstance(status, dict) else None)
+        selection = _affected(status.get(FIELD_AFFECTED) if isinstance(status, dict) else None)
         exit_code = int(status[FIELD_EXIT_CODE])
         duration = float(status[FIELD_DURATION_S])
     except (ValueError, KeyError, TypeError):
@@ -469,6 +489,7 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         timeout_s=run.timeout,
         warnings=warnings,
         changes=None if cached else changes,
+        affected=selection,
     )
 
 
@@ -526,6 +547,14 @@ def _changes(value: object) -> Changes | None:
         deleted,
         count("deleted_count", deleted),
     )
+
+
+def _affected(value: object) -> Affected | None:
+    if not isinstance(value, dict) or not isinstance(value.get("selected"), bool):
+        return None
+    reason = value.get("reason")
+    text = _printable(reason)[:MAX_WARNING_CHARS] if isinstance(reason, str) else ""
+    return Affected(value["selected"], text)
 
 
 def _warnings(value: object) -> tuple[str, ...]:
