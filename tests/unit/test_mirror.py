@@ -149,3 +149,22 @@ def test_special_files_in_the_tree_are_not_copied_and_do_not_hang(
     os.mkfifo(target / "left-by-a-tool")
     step.mirror(str(source), str(target), str(trees[2]))
     assert not (target / "left-by-a-tool").exists()
+
+
+def test_pending_changes_foretell_what_the_next_sync_finds(trees: tuple[Path, Path, Path]) -> None:
+    """devbox explain's comparison (nothing copied) names what the next sync then reports:
+    an edit, an addition, a deletion; a file saved again unchanged is no change."""
+    source, target, state = trees
+    assert step.pending_changes(str(source), str(state))["first"] is True
+    sync(trees)
+    (source / "pkg" / "sub" / "mod.py").write_text("X = 2\n")
+    (source / "new.txt").write_text("n\n")
+    (source / "run.sh").unlink()
+    os.utime(source / "pkg" / "__init__.py")  # touched, content unchanged
+    before = snapshot(target)
+    pending = step.pending_changes(str(source), str(state))
+    assert snapshot(target) == before  # nothing copied
+    assert pending["changed"] == ["new.txt", "pkg/sub/mod.py"] and pending["deleted"] == ["run.sh"]
+    sync(trees)
+    assert {k: v for k, v in step.CHANGES.items()} == pending
+    assert step.pending_changes(str(source), str(state))["changed_count"] == 0

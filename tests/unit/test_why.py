@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from devbox.results import why
-from devbox.results.model import Changes, RunResult, Status, _changes
+from devbox.results.model import Changes, RunResult, Status, parse_changes
 from helpers import tool_result
 
 
@@ -48,6 +48,6 @@ def test_explain_fills_every_tool_and_the_json() -> None:
 
 
 def test_the_steps_record_is_read_defensively() -> None:
-    assert _changes(None) is None and _changes({"changed": []}) is None
-    got = _changes({"first": False, "changed": ["a\x1b[31m.py", 3], "changed_count": -1})
+    assert parse_changes(None) is None and parse_changes({"changed": []}) is None
+    got = parse_changes({"first": False, "changed": ["a\x1b[31m.py", 3], "changed_count": -1})
     assert got == Changes(False, ("a?[31m.py",), 1)

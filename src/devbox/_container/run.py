@@ -51,6 +51,7 @@ STATUS_FILE = "status.json"
 OUTPUT_FILE = "output"
 JUNIT_FILE = "junit.xml"
 FINDINGS_FILE = "findings.json"
+EXPLAIN_FILE = "explain.json"
 FIELD_OK = "ok"
 FIELD_EXIT_CODE = "exit_code"
 FIELD_DURATION_S = "duration_s"
@@ -93,6 +94,13 @@ COLOUR = SECRET_ENV.pop(COLOUR_VAR, None) == COLOUR_VALUE
 def main() -> int:
     if sys.argv[1] == "--at":
         return enter_failure()
+    if sys.argv[1] == "--changes":  # devbox explain
+        out = os.path.join(OUT, sys.argv[2], sys.argv[3])
+        os.makedirs(out, exist_ok=True)
+        found = pending_changes(TREE, os.path.join(MIRROR_DIR, MIRROR_STATE))
+        with open(os.path.join(out, EXPLAIN_FILE), "w") as f:
+            json.dump(found, f)
+        return 0
     with open(TOOL_SPEC) as f:
         spec = json.load(f)
     name = spec["name"]
@@ -414,6 +422,16 @@ CHANGES = {}  # type: dict[str, object]
 CHANGES_LISTED = 20
 
 
+def _signature(source: str, rel: str, st: "os.stat_result") -> "list[object]":
+    """What makes a file of the tree the same file as at the last sync: a link's target; a
+    file's size, mtime, mode, and ctime and inode too (a file BuildKit sent again is a new
+    file in its snapshot, even when size and mtime are the old ones: an edit that kept its
+    mtime)."""
+    if stat.S_ISLNK(st.st_mode):
+        return ["l", os.readlink(os.path.join(source, rel))]
+    return ["f", st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns, st.st_ino]
+
+
 def _copy(source: str, target: str) -> str:
     """Copy a file's content; returns its sha256 (read once, for both)."""
     digest = hashlib.sha256()
@@ -473,14 +491,7 @@ def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
             if dst_st is None or imode(dst_st.st_mode) != imode(mode):
                 os.chmod(dst_path, imode(mode))  # root writes in it anyway
             continue
-        if islnk(mode):
-            signature = ["l", os.readlink(join(source, rel))]  # type: list[object]
-        else:
-            # ctime and inode too: a file BuildKit sent again is a new file in its snapshot,
-            # even when size and mtime are the old ones (an edit that kept its mtime)
-            signature = [
-                "f", src_st.st_size, src_st.st_mtime_ns, mode, src_st.st_ctime_ns, src_st.st_ino
-            ]  # fmt: skip
+        signature = _signature(source, rel, src_st)
         entry = known.get(rel)
         # an entry: the signature, the content's sha256, the copy's ctime
         if (
@@ -531,6 +542,54 @@ def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
     # a ctime other than the recorded one.
     time.sleep(CTIME_TICK_S)
     return counts
+
+
+def pending_changes(source: str, state_path: str) -> "dict[str, object]":
+    """What the next mirror() would find changed (its CHANGES), copying nothing: a file
+    that is not the same file as at the last sync is read, and counts when its content is
+    not the recorded one (devbox explain)."""
+    try:
+        with open(state_path) as f:
+            known = json.load(f)
+        if not isinstance(known, dict):
+            known = {}
+    except (OSError, ValueError):
+        known = {}
+    changed = []
+    present = set()
+    for rel, st in _scan(source).items():
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            continue
+        present.add(rel)
+        signature = _signature(source, rel, st)
+        entry = known.get(rel)
+        if isinstance(entry, list) and entry[:-2] == signature:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            digest = hashlib.sha256(str(signature[1]).encode()).hexdigest()
+        else:
+            digest = _digest(os.path.join(source, rel))
+        if not isinstance(entry, list) or entry[-2:-1] != [digest]:
+            changed.append(rel)
+    changed.sort()
+    deleted = sorted(rel for rel in known if rel not in present)
+    return {
+        "first": not known,
+        "changed": changed[:CHANGES_LISTED],
+        "changed_count": len(changed),
+        "deleted": deleted[:CHANGES_LISTED],
+        "deleted_count": len(deleted),
+    }
+
+
+def _digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                return digest.hexdigest()
+            digest.update(chunk)
 
 
 #: longer than the kernel's coarse clock tick (1 to 10 ms)

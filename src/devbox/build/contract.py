@@ -97,6 +97,9 @@ JUNIT_FILE = "junit.xml"
 #: a tool's machine-readable findings (ruff's or mypy's JSON, pylint's json2), masked, in
 #: OUT/NAME/PYTHON (tools whose tool_spec()["machine"] is not null; see devbox.tools.spec)
 FINDINGS_FILE = "findings.json"
+#: devbox explain: what a tool's next run would find changed in the tree (FIELD_CHANGES'
+#: form, from the tool's copy's record, nothing copied), in OUT/NAME/PYTHON of its step
+EXPLAIN_FILE = "explain.json"
 
 #: STATUS_FILE fields the host reads: the install step's outcome (bool) and what it left
 #: installed (FIELD_PACKAGES: normalised distribution name → version) ...

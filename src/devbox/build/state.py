@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from devbox import fsutil
-from devbox.build.dockerfile import base_arg
+from devbox.build.dockerfile import Rendered, base_arg, inputs_digest, spec_digest
 from devbox.build.plan import Plan, project_key
 from devbox.results.model import RunResult
 
@@ -115,6 +115,26 @@ def remember(state_file: Path, result: RunResult) -> None:
         | {e.python for e in result.environments if not e.ok}
     )
     fsutil.atomic_write(state_file, json.dumps(data) + "\n")
+
+
+def remember_inputs(state_file: Path, plan: Plan, rendered: Rendered) -> None:
+    """What the run's tools and environments were made of (devbox explain compares)."""
+    data = _read(state_file)
+    tools, envs = last_inputs(state_file)
+    tools.update({r.key: spec_digest(plan, r) for r in plan.tools})
+    envs.update({e.python: inputs_digest(plan, rendered, e) for e in plan.environments})
+    data["tool_inputs"], data["env_inputs"] = tools, envs
+    fsutil.atomic_write(state_file, json.dumps(data) + "\n")
+
+
+def last_inputs(state_file: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """What :func:`remember_inputs` recorded: (tool key → spec digest, version → digest)."""
+    data = _read(state_file)
+    tools, envs = data.get("tool_inputs"), data.get("env_inputs")
+    return (
+        {str(k): str(v) for k, v in tools.items()} if isinstance(tools, dict) else {},
+        {str(k): str(v) for k, v in envs.items()} if isinstance(envs, dict) else {},
+    )
 
 
 @dataclass(frozen=True)

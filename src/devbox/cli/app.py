@@ -221,6 +221,36 @@ def check(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
     _run(ctx, "check", tools, **kw)
 
 
+@cli.command(short_help="What the next run would run, and why; runs nothing.")
+@options.python("Python version(s), as for devbox check.", several=True)
+@options.base_image()
+@options.apply(*options.COMMON)
+@click.argument("args", nargs=-1, metavar="[lint|test|check] [TOOL]...")
+@click.pass_context
+def explain(
+    ctx: click.Context, /, python: str | None, base_image: str | None, args: tuple[str, ...]
+) -> None:
+    """Say which tools the next `devbox check` (or lint, or test) would run and why (the
+    files changed since each tool last ran, a failure last time, a changed dependency
+    environment), or that they would replay. No tool runs.
+
+    devbox explain test
+    """
+    from devbox.build.session import Options
+    from devbox.commands.explain import explain as explain_mod
+
+    command, tools = "check", args
+    if args and args[0] in ("lint", "test", "check"):
+        command, tools = args[0], args[1:]
+    opts = Options(
+        project_dir=_project_dir(ctx),
+        command=command,  # type: ignore[arg-type]
+        cli={"python": python, "base-image": base_image},
+        tools=tools,
+    )
+    explain_mod(opts, os.environ, _console(color=_color(ctx)))
+
+
 @cli.command(
     cls=RunCommand,
     short_help="Run lint, test or check, then again on every change.",

@@ -101,6 +101,7 @@ def build_collect_remember(job: Job, console: Console) -> RunResult:
         _say_replayed(console, replayed)
         result = build_and_collect(job, state_file, bases, console, also=replayed)
     state.remember(state_file, result)
+    state.remember_inputs(state_file, job.plan, job.rendered)
     return save_logs(result, job.work / "logs", job.secrets.values())
 
 

@@ -446,7 +446,7 @@ def read_result(out_dir: Path, run: ToolRun, *, cached: bool) -> ToolResult:
         env_error = isinstance(status, dict) and bool(status.get(FIELD_ENVIRONMENT_ERROR))
         timed_out = isinstance(status, dict) and status.get(FIELD_TIMED_OUT) is True
         warnings = _warnings(status.get(FIELD_WARNINGS) if isinstance(status, dict) else None)
-        changes = _changes(status.get(FIELD_CHANGES) if isinstance(status, dict) else None)
+        changes = parse_changes(status.get(FIELD_CHANGES) if isinstance(status, dict) else None)
         selection = _affected(status.get(FIELD_AFFECTED) if isinstance(status, dict) else None)
         exit_code = int(status[FIELD_EXIT_CODE])
         duration = float(status[FIELD_DURATION_S])
@@ -525,7 +525,7 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
-def _changes(value: object) -> Changes | None:
+def parse_changes(value: object) -> Changes | None:
     """The step's record of what changed, its paths made printable; None when unreadable."""
     if not isinstance(value, dict) or not isinstance(value.get("first"), bool):
         return None

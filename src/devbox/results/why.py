@@ -32,6 +32,16 @@ def _files(paths: Sequence[str], count: int, verb: str) -> str:
     return f"{listed} {verb}" if count == 1 else f"{count} files {verb}: {listed}"
 
 
+def file_reasons(changes: Changes) -> list[str]:
+    """The changed and the deleted files, named (a few) and counted."""
+    out = []
+    if changes.changed_count:
+        out.append(_files(changes.changed, changes.changed_count, "changed"))
+    if changes.deleted_count:
+        out.append(_files(changes.deleted, changes.deleted_count, "deleted"))
+    return out
+
+
 def reasons(
     tool: ToolResult, *, forced: str | None = None, environment_built: bool = False
 ) -> tuple[str, ...]:
@@ -43,10 +53,7 @@ def reasons(
     if changes is not None and changes.first:
         out.append(FIRST)
     elif changes is not None:
-        if changes.changed_count:
-            out.append(_files(changes.changed, changes.changed_count, "changed"))
-        if changes.deleted_count:
-            out.append(_files(changes.deleted, changes.deleted_count, "deleted"))
+        out += file_reasons(changes)
     if environment_built:
         out.append(ENVIRONMENT)
     return tuple(out) or (OTHER,)
