@@ -366,3 +366,26 @@ def test_github_annotates_a_timeout_with_its_limit(tmp_path: Path) -> None:
 def test_the_step_script_keeps_python_38_syntax() -> None:
     source = Path(step.__file__).read_text(encoding="utf-8")
     ast.parse(source, feature_version=(3, 8))
+
+
+def test_the_step_notices_at_once_that_the_command_exited(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Once the command's output is at its end, the step waits for the command itself, not
+    for a poll interval: a sleep there delayed every tool's result by up to POLL_S (0.2 s;
+    seen in the build log as the gap between a tool's last line and its exit marker)."""
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(step.time, "sleep", sleep)
+    # the pipe ends a moment before the command exits (as at every exit: the kernel closes a
+    # process's files before its parent can reap it; here made longer)
+    code = "import os, sys, time; sys.stdout.write('x' * 1000); sys.stdout.flush(); os.close(1); os.close(2); time.sleep(0.05)"  # fmt: skip
+    rc, timed_out, out, _ = _run(code, monkeypatch=monkeypatch, tmp_path=tmp_path)
+    assert (rc, timed_out, len(out)) == (0, False, 1000)
+    # (subprocess waits for a process in sleeps of at most 0.05 s: those are not the poll)
+    assert [s for s in slept if s >= step.POLL_S / 2] == []

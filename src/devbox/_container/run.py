@@ -1033,7 +1033,13 @@ def _wait(
             _signal_group(proc.pid, signal.SIGKILL)
             kill_at = float("inf")
         until = [now + POLL_S] + [t for t in (deadline, kill_at) if t is not None and t > now]
-        output.copy(min(until))
+        if output.eof:
+            # the pipe ended: the command is exiting (its files close before it can be
+            # reaped), so wait for it, not for a poll interval
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.0, min(until) - now))
+        else:
+            output.copy(min(until))
 
 
 class _Output:
