@@ -7,7 +7,9 @@ pinned boltons sdist, unmodified. Each repetition appends a unique comment line 
 file and times, from the moment the file is closed: the first tool result devbox watch
 prints (`devbox: ruff: passed`), pytest's result, and the end of the run ("waiting for
 changes"). In the same run, native baselines: `ruff check .` and `pytest -q` in a local venv.
-Medians of --reps (at least 5 for the published table). Needs what bench.py needs.
+Then one `devbox watch test --affected`: each repetition adds a test to the same file, and
+pytest's result is timed, against native pytest of that one file. Medians of --reps (at
+least 5 for the published table). Needs what bench.py needs.
 """
 
 from __future__ import annotations
@@ -123,11 +125,30 @@ def main() -> None:
                 pytest_n.append(measure.timed(native_pytest, project, env, label="watch bench"))
         finally:
             w.stop()
+        # devbox watch test --affected: each edit adds a test to the file; pytest-testmon
+        # runs the tests that edit affects (and native pytest, in the same run, that file)
+        aff, aff_n = [], []
+        native_file = [*native_pytest, str(edited.relative_to(project))]
+        w = Watching([sys.executable, "-m", "devbox", "watch", "test", "--affected"], project, env)
+        try:
+            w.until(WAITING)  # the first run: the whole suite, recorded
+            for i in range(args.reps + 1):
+                with edited.open("a") as f:
+                    f.write(f"\n\ndef test_watch_edit_{i}_{uuid.uuid4().hex[:8]}():\n    pass\n")
+                saved = time.perf_counter()
+                p = w.until(re.compile(r"^devbox: pytest: (passed|failed)")) - saved
+                w.until(WAITING)
+                if i == 0:
+                    continue
+                aff.append(p)
+                aff_n.append(measure.timed(native_file, project, env, label="watch bench"))
+        finally:
+            w.stop()
         med = bench.median
         f, p, a, nr, np_ = med(first), med(pytest_at), med(whole), med(ruff_n), med(pytest_n)
         rows = [
             (
-                "save → first result (ruff's)",
+                "save → first result (ruff's), `devbox watch check`",
                 f,
                 f"native `ruff check .` {bench.fmt_s(nr)}",
                 f / nr,
@@ -135,7 +156,7 @@ def main() -> None:
                 f <= 1.0,
             ),
             (
-                "save → pytest's result",
+                "save → pytest's result, `devbox watch check`",
                 p,
                 f"native `pytest -q` {bench.fmt_s(np_)}",
                 p / np_,
@@ -143,12 +164,20 @@ def main() -> None:
                 True,
             ),
             (
-                "save → the run's end",
+                "save → the run's end, `devbox watch check`",
                 a,
                 f"native `pytest -q` {bench.fmt_s(np_)}",
                 a / np_,
                 "(information)",
                 True,
+            ),
+            (
+                "save → pytest's result, `devbox watch test --affected` (a test added)",
+                med(aff),
+                f"native `pytest -q {edited.relative_to(project)}` {bench.fmt_s(med(aff_n))}",
+                med(aff) / med(aff_n),
+                "≤ 1.0 s",
+                med(aff) <= 1.0,
             ),
         ]
         server, buildx = bench.engine_versions()
