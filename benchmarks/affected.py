@@ -99,13 +99,7 @@ def main() -> None:
         project.mkdir()
         index = {**os.environ, "GIT_INDEX_FILE": str(work / "index")}
         checkout = [f"--work-tree={project}", "checkout", "-q", "-f"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
-        env.update(
-            DEVBOX_BASE_IMAGE=bench.IMAGE,
-            DEVBOX_CACHE_DIR=str(work / "devbox-cache"),
-            NO_COLOR="1",
-            DEVBOX_PYTHON=bench.PYTHON,
-        )
+        env = bench.devbox_env(work)
         git(git_dir, *checkout, series[0], "--", ".", env=index)
         devbox(project, env, work, "--affected")  # the record the series starts from
         devbox(project, env, work)

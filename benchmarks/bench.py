@@ -45,6 +45,20 @@ TESTS_PER_MODULE = 30  # 600 tests
 # --- the benchmark project ---------------------------------------------------------------
 
 
+def devbox_env(work: Path, **settings: str) -> dict[str, str]:
+    """The environment devbox runs in for a benchmark: none of the caller's DEVBOX_*, the
+    local base image, a cache directory of the benchmark's own, no colours; ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
+    env.update(
+        DEVBOX_BASE_IMAGE=IMAGE,
+        DEVBOX_CACHE_DIR=str(work / "devbox-cache"),
+        NO_COLOR="1",
+        DEVBOX_PYTHON=PYTHON,
+        **settings,
+    )
+    return env
+
+
 def fetch_boltons(work: Path) -> Path:
     """The pinned boltons sdist, unpacked (its tests are included). Configured by env only."""
     subprocess.run(
@@ -158,15 +172,7 @@ class Bench:
         self.kind = kind
         self.project = work / "benchproj"
         self.venv = work / "native-venv"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
-        self.env.update(
-            DEVBOX_BASE_IMAGE=IMAGE,
-            DEVBOX_CACHE_DIR=str(work / "devbox-cache"),
-            NO_COLOR="1",
-            DEVBOX_PYTHON=PYTHON,
-            DEVBOX_LINT=",".join(LINTERS),
-            DEVBOX_TEST="pytest",
-        )
+        self.env = devbox_env(work, DEVBOX_LINT=",".join(LINTERS), DEVBOX_TEST="pytest")
         self.devbox = [sys.executable, "-m", "devbox"]
         self.rows: list[Row] = []
         self.notes: list[str] = []

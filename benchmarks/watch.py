@@ -93,15 +93,7 @@ def main() -> None:
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
         subprocess.run([*pip, "--disable-pip-version-check", "pytest", "ruff"], check=True)
         subprocess.run([*pip, "-e", str(project)], check=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
-        env.update(
-            DEVBOX_BASE_IMAGE=bench.IMAGE,
-            DEVBOX_CACHE_DIR=str(work / "devbox-cache"),
-            NO_COLOR="1",
-            DEVBOX_PYTHON=bench.PYTHON,
-            DEVBOX_LINT="ruff",
-            DEVBOX_TEST="pytest",
-        )
+        env = bench.devbox_env(work, DEVBOX_LINT="ruff", DEVBOX_TEST="pytest")
         native_ruff = [str(venv / "bin" / "ruff"), "check", "--no-cache", "."]
         native_pytest = [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"]  # fmt: skip
         any_rc = lambda rc: rc in (0, 1)  # noqa: E731 (boltons' own lint findings: exit 1)
@@ -184,8 +176,8 @@ def main() -> None:
         command = " ".join(["python benchmarks/watch.py", *sys.argv[1:]])
         lines = [
             f"Measured {time.strftime('%Y-%m-%d')} with `{command}`: medians of {args.reps} "
-            f"edits, one `devbox watch check` (ruff and pytest) on {bench.BOLTONS} from its "
-            f"sdist, unmodified. Docker Engine {server}; {buildx}; {os.cpu_count()} cores.",
+            f"edits, one `devbox watch check` (ruff and pytest), then one `devbox watch test "
+            f"--affected`, on {bench.BOLTONS} from its sdist, unmodified. Docker Engine {server}; {buildx}; {os.cpu_count()} cores.",
             "",
             "| from saving one test file to | devbox watch | baseline | ratio | target | met |",
             "|---|---|---|---|---|---|",

@@ -186,6 +186,19 @@ def cli_env(cache: Path, cwd: Path, extra: dict[str, str] | None = None) -> dict
     return env
 
 
+def run_cli(cache: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m devbox ARGS`` as a user runs it, without a terminal or stdin."""
+    return subprocess.run(
+        [sys.executable, "-m", "devbox", *args],
+        cwd=cwd,
+        env=cli_env(cache, cwd),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 @pytest.fixture
 def devbox(devbox_cache: Path, tmp_path: Path) -> Any:
     """Run the real CLI (``python -m devbox``) as a user would, and read its JSON report."""

@@ -5,15 +5,13 @@ dependency), and it runs no tool."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import cli_env
+from conftest import run_cli
 from devbox.results import why
 from helpers import copy_fixture
 
@@ -21,14 +19,7 @@ pytestmark = pytest.mark.engine
 
 
 def explain(cache: Path, project: Path, *args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "devbox", "explain", *args],
-        cwd=project,
-        env=cli_env(cache, project),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_cli(cache, project, "explain", *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "nothing was run" in proc.stdout
     return proc.stdout

@@ -4,29 +4,20 @@ failure, with its command printed and in the history; the project itself is not 
 from __future__ import annotations
 
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import cli_env
+from conftest import run_cli
 from helpers import copy_fixture
 
 pytestmark = pytest.mark.engine
 
 
 def shell(cache: Path, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devbox", "shell", *args],
-        cwd=project,
-        env=cli_env(cache, project),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_cli(cache, project, "shell", *args)
 
 
 def test_the_shell_is_at_the_failing_runs_tree_and_environment(

@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 import time
+from typing import Any
 
 try:  # in the image: mounted next to this script
     from devbox_secrets import installer_env, mask, secret_env, secret_values, with_ca  # type: ignore[import-not-found]
@@ -445,16 +446,20 @@ def _copy(source: str, target: str) -> str:
     return digest.hexdigest()
 
 
-def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
-    import shutil
-
+def _record(state_path: str) -> "dict[str, Any]":
+    """A copy's record (relative path → entry); empty when there is none or it is unreadable."""
     try:
         with open(state_path) as f:
             known = json.load(f)
-        if not isinstance(known, dict):
-            known = {}
     except (OSError, ValueError):
-        known = {}
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
+def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
+    import shutil
+
+    known = _record(state_path)
     # (A sync that stopped half-way leaves the old record: what it changed has a new ctime,
     # so the record trusts none of it.)
     present = _scan(target)
@@ -548,13 +553,7 @@ def pending_changes(source: str, state_path: str) -> "dict[str, object]":
     """What the next mirror() would find changed (its CHANGES), copying nothing: a file
     that is not the same file as at the last sync is read, and counts when its content is
     not the recorded one (devbox explain)."""
-    try:
-        with open(state_path) as f:
-            known = json.load(f)
-        if not isinstance(known, dict):
-            known = {}
-    except (OSError, ValueError):
-        known = {}
+    known = _record(state_path)
     changed = []
     present = set()
     for rel, st in _scan(source).items():
