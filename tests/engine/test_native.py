@@ -109,3 +109,33 @@ def test_the_build_is_reused_until_a_file_it_is_built_from_changes(
     again = devbox("test", "--rerun", "-v", cwd=project)
     assert again.returncode == 1 and REUSED in again.stdout, again.stdout + again.stderr
     assert not list(project.rglob("*.so")) and not (project / "build").exists()
+
+
+def test_with_ccache_a_module_edit_compiles_nothing_again(devbox: Any, tmp_path: Path) -> None:
+    """ccache in the image (system-packages): a Python module edit rebuilds the project (it
+    is a build input), but its C compilation comes from ccache's cache in the tool's cache
+    mount; an edit to the C source compiles it again, and the new code is what runs."""
+    project = copy_fixture("cext", tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('"python3-dev"]', '"python3-dev", "ccache"]')
+    )
+    first = devbox("test", "-v", cwd=project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "devbox: ccache: 0 of 1 compilations came from its cache" in first.stdout
+
+    module = project / "src" / "cextpkg" / "__init__.py"
+    module.write_text(module.read_text() + "\n# an edit\n")
+    edited = devbox("test", "-v", cwd=project)
+    assert edited.returncode == 0, edited.stdout + edited.stderr
+    assert REUSED not in edited.stdout  # a module is a build input: built again ...
+    assert (
+        "devbox: ccache: 1 of 1 compilations came from its cache" in edited.stdout
+    )  # ... not compiled
+
+    source = project / "src" / "cextpkg" / "_speedups.c"
+    source.write_text(source.read_text().replace("a + b", "a - b"))
+    rebuilt = devbox("test", "-v", cwd=project)
+    assert rebuilt.returncode == 1, rebuilt.stdout + rebuilt.stderr
+    assert "devbox: ccache: 0 of 1 compilations came from its cache" in rebuilt.stdout
+    assert rebuilt.tool("pytest")["tests"]["failed"] == 1  # the new code ran

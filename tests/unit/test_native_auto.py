@@ -127,7 +127,9 @@ def test_a_bare_debian_image_gets_a_compiler_and_the_headers(
     # Debian's python3: headers under /usr/include; stand in for it with a tmp path
     image["include"] = "/usr/include/python3.11-devbox-test-absent"
     install.system()
-    assert image["ran"][-1][-3:] == ["gcc", "libc6-dev", "python3-dev"]  # type: ignore[index]
+    assert image["ran"][-2][-3:] == ["gcc", "libc6-dev", "python3-dev"]  # type: ignore[index]
+    # then ccache, on its own: the install of the compiler stands without it
+    assert image["ran"][-1][-1:] == ["ccache"]  # type: ignore[index]
     out = capsys.readouterr().out
     assert "native code: installing gcc, libc6-dev, python3-dev (system-packages not set)" in out
 
@@ -137,7 +139,7 @@ def test_a_slim_image_gets_only_the_compiler(
 ) -> None:
     headers(image)  # python:X-slim: /usr/local/include/python3.X/Python.h is there
     install.system()
-    assert image["ran"][-1][-2:] == ["gcc", "libc6-dev"]  # type: ignore[index]
+    assert image["ran"][-2][-2:] == ["gcc", "libc6-dev"]  # type: ignore[index]
     assert "installing gcc, libc6-dev (system-packages not set)" in capsys.readouterr().out
 
 

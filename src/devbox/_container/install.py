@@ -192,6 +192,12 @@ def system() -> None:
         # Unasked packages that cannot be had (--offline with nothing cached): go on; the
         # build then fails in the tool step, with the hint that fixes it.
         say("native code: could not install %s %s" % (", ".join(names), NOT_SET))
+        return
+    if auto and "gcc" in names:
+        # with the compiler devbox adds, ccache: rebuilds compile only what changed (the
+        # tool step routes the compilers through it). Not there, no matter.
+        with contextlib.suppress(SystemExit, Failed):
+            run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "ccache"], env=env)
 
 
 REFRESH = False  # --refresh was asked within the last hour: uv revalidates what it cached

@@ -714,7 +714,10 @@ def prepare(spec: "dict[str, object]", log: "object", path: str) -> "list[str]":
         sys.stdout.write(note)
         rc = 0
     else:
+        before = with_ccache(env)
         rc = run(cmd, env, log)[0]
+        if before is not None:
+            say_ccache(env, before, log)
         if rc == 0 and key is not None:
             save_build(key)
     warnings = []
@@ -739,6 +742,63 @@ def prepare(spec: "dict[str, object]", log: "object", path: str) -> "list[str]":
         log.write(line.encode())  # type: ignore[attr-defined]
         sys.stdout.write(line)
     return warnings
+
+
+# --- ccache: what the build compiles is kept between runs -----------------------------------
+#
+# A build that cannot be reused (a module or a C file changed) compiles again; with ccache in
+# the image (system-packages), the compilations of unchanged sources come from its cache, in
+# the tool's cache mount: content-addressed (the preprocessed source, the compiler, its flags),
+# so an edited source is always compiled.
+
+CCACHE_DIR = CACHE + "/ccache"
+
+
+def with_ccache(env: "dict[str, str]") -> "dict[str, int] | None":
+    """Route the build's C and C++ compilers through ccache, when the image has it (and the
+    environment names no compiler of its own); ccache's counters before the build."""
+    import shutil
+    import sysconfig
+
+    if shutil.which("ccache") is None:
+        return None
+    for var in ("CC", "CXX"):
+        compiler = sysconfig.get_config_var(var)
+        if var not in env and compiler:
+            env[var] = "ccache " + str(compiler)
+    env.setdefault("CCACHE_DIR", CCACHE_DIR)
+    env.setdefault("CCACHE_BASEDIR", WORKDIR)
+    return ccache_counters(env)
+
+
+def ccache_counters(env: "dict[str, str]") -> "dict[str, int]":
+    """``ccache --print-stats`` (one counter a line, tab-separated); {} when it cannot tell."""
+    try:
+        out = subprocess.run(
+            ["ccache", "--print-stats"], env=env, capture_output=True, text=True, timeout=30
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    counters = {}
+    for line in out.splitlines():
+        name, _, value = line.partition("\t")
+        if value.strip().isdigit():
+            counters[name.strip()] = int(value)
+    return counters
+
+
+def say_ccache(env: "dict[str, str]", before: "dict[str, int]", log: "object") -> None:
+    after = ccache_counters(env)
+
+    def grew(*names: str) -> int:
+        return sum(after.get(n, 0) - before.get(n, 0) for n in names)
+
+    hits = grew("direct_cache_hit", "preprocessed_cache_hit")
+    compiled = hits + grew("cache_miss")
+    if compiled:
+        note = "devbox: ccache: %d of %d compilations came from its cache\n" % (hits, compiled)
+        log.write(note.encode())  # type: ignore[attr-defined]
+        sys.stdout.write(note)
 
 
 # --- the project's build, kept between runs ------------------------------------------------
