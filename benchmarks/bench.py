@@ -46,17 +46,8 @@ TESTS_PER_MODULE = 30  # 600 tests
 
 
 def devbox_env(work: Path, **settings: str) -> dict[str, str]:
-    """The environment devbox runs in for a benchmark: none of the caller's DEVBOX_*, the
-    local base image, a cache directory of the benchmark's own, no colours; ``settings``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
-    env.update(
-        DEVBOX_BASE_IMAGE=IMAGE,
-        DEVBOX_CACHE_DIR=str(work / "devbox-cache"),
-        NO_COLOR="1",
-        DEVBOX_PYTHON=PYTHON,
-        **settings,
-    )
-    return env
+    """:func:`measure.devbox_env` with the local base image and Python ``PYTHON``."""
+    return measure.devbox_env(work, IMAGE, DEVBOX_PYTHON=PYTHON, **settings)
 
 
 def fetch_boltons(work: Path) -> Path:

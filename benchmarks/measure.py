@@ -3,6 +3,7 @@ between its markers (each benchmark owns one pair)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +27,18 @@ def timed(
             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         )
     return elapsed
+
+
+def devbox_env(
+    work: Path, image: str, cache: str = "devbox-cache", **settings: str
+) -> dict[str, str]:
+    """The environment devbox runs in for a benchmark: none of the caller's DEVBOX_*, the
+    base image ``image``, a cache directory of the benchmark's own (``work/cache``), no
+    colours; then ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVBOX_")}
+    env.update(DEVBOX_BASE_IMAGE=image, DEVBOX_CACHE_DIR=str(work / cache), NO_COLOR="1")
+    env.update(settings)
+    return env
 
 
 def write_between_markers(path: Path, text: str, begin: str, end: str) -> None:

@@ -69,13 +69,7 @@ def main() -> None:
         ))  # fmt: skip
         floor = work / "clean"
         shutil.copytree(FLOOR, floor)
-        env = dict(os.environ)
-        env.update(
-            DEVBOX_BASE_IMAGE=IMAGE,
-            DEVBOX_CACHE_DIR=str(work / "cache"),
-            PYTHONPATH=str(REPO / "src"),
-            NO_COLOR="1",
-        )
+        env = measure.devbox_env(work, IMAGE, "cache", PYTHONPATH=str(REPO / "src"))
         native_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
         venv.create(work / "venv", with_pip=True)
         py = str(work / "venv" / "bin" / "python")

@@ -140,13 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     work = args.work or Path(tempfile.mkdtemp(prefix="devbox-scaling-"))
-    env = dict(os.environ)
-    env.update(
-        DEVBOX_BASE_IMAGE=IMAGE,
-        DEVBOX_CACHE_DIR=str(work / "cache"),
-        PYTHONPATH=str(REPO / "src"),
-        NO_COLOR="1",
-    )
+    env = measure.devbox_env(work, IMAGE, "cache", PYTHONPATH=str(REPO / "src"))
     rows = []
     try:
         for files in sizes:

@@ -421,7 +421,7 @@ def install(python: str) -> None:
 TESTMON = "pytest-testmon>=2.1,<3"
 
 
-def affected() -> None:
+def testmon() -> None:
     """Add pytest-testmon to the environment; exit 0 either way: without it, the tool step
     runs the whole suite and says why (its log is AFFECTED_LOG)."""
     global LOG
@@ -447,7 +447,7 @@ def main() -> None:
     elif sys.argv[1:2] == ["deps"]:
         deps(sys.argv[2])
     elif sys.argv[1:2] == ["testmon"]:
-        affected()
+        testmon()
     else:
         sys.exit("usage: devbox_install.py system | bootstrap uv|pip | deps PYTHON | testmon")
 

@@ -201,12 +201,8 @@ AFFECTED_NAMED = 3
 
 
 def affected_key(spec: "dict[str, object]") -> str:
-    try:
-        with open(os.path.join(ENV_STATUS, STATUS_FILE), "rb") as f:
-            environment = f.read()
-    except OSError:
-        environment = b""
     facts = [sys.version, spec["command"], spec["env"]]
+    environment = environment_record() or b""
     return hashlib.sha256(json.dumps(facts).encode() + b"\0" + environment).hexdigest()
 
 
@@ -433,17 +429,23 @@ def _signature(source: str, rel: str, st: "os.stat_result") -> "list[object]":
     return ["f", st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns, st.st_ino]
 
 
-def _copy(source: str, target: str) -> str:
-    """Copy a file's content; returns its sha256 (read once, for both)."""
+def _digest(source: str, copy_to: "str | None" = None) -> str:
+    """A file's sha256; with ``copy_to``, its content is copied there in the same read."""
     digest = hashlib.sha256()
-    with open(source, "rb") as src, open(target, "wb") as dst:
+    with contextlib.ExitStack() as files:
+        src = files.enter_context(open(source, "rb"))
+        dst = files.enter_context(open(copy_to, "wb")) if copy_to else None
         while True:
             chunk = src.read(1 << 20)
             if not chunk:
-                break
+                return digest.hexdigest()
             digest.update(chunk)
-            dst.write(chunk)
-    return digest.hexdigest()
+            if dst is not None:
+                dst.write(chunk)
+
+
+def _link_digest(signature: "list[object]") -> str:
+    return hashlib.sha256(str(signature[1]).encode()).hexdigest()
 
 
 def _record(state_path: str) -> "dict[str, Any]":
@@ -456,6 +458,27 @@ def _record(state_path: str) -> "dict[str, Any]":
     return known if isinstance(known, dict) else {}
 
 
+#: TREE's entries, walked once a step: it is read-only, so the tool's sync and the failure's
+#: snapshot (keep_failure) read the same walk
+_TREE_ENTRIES = {}  # type: dict[str, os.stat_result]
+
+
+def _wanted(source: str) -> "dict[str, os.stat_result]":
+    """What a copy of ``source`` holds: its directories, files and links, parents before
+    their entries (a named pipe or a socket would make the copy wait forever, and means
+    nothing to a tool)."""
+    if source == TREE and _TREE_ENTRIES:
+        return _TREE_ENTRIES
+    wanted = {
+        rel: st
+        for rel, st in _scan(source).items()
+        if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)
+    }
+    if source == TREE:
+        _TREE_ENTRIES.update(wanted)
+    return wanted
+
+
 def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
     import shutil
 
@@ -463,13 +486,7 @@ def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
     # (A sync that stopped half-way leaves the old record: what it changed has a new ctime,
     # so the record trusts none of it.)
     present = _scan(target)
-    # parents come before their entries; only directories, files and links are copied (a
-    # named pipe or a socket would make the copy wait forever, and means nothing to a tool)
-    wanted = {
-        rel: st
-        for rel, st in _scan(source).items()
-        if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)
-    }
+    wanted = _wanted(source)
     if len(present) == 0 and os.listdir(target):
         raise OSError("the copy could not be read")
     ifmt, isdir, islnk, imode = stat.S_IFMT, stat.S_ISDIR, stat.S_ISLNK, stat.S_IMODE
@@ -512,9 +529,9 @@ def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
             os.unlink(dst_path)
         if islnk(mode):
             os.symlink(str(signature[1]), dst_path)
-            digest = hashlib.sha256(str(signature[1]).encode()).hexdigest()
+            digest = _link_digest(signature)
         else:
-            digest = _copy(join(source, rel), dst_path)
+            digest = _digest(join(source, rel), copy_to=dst_path)
             shutil.copystat(join(source, rel), dst_path, follow_symlinks=False)
         record[rel] = signature + [digest, os.lstat(dst_path).st_ctime_ns]
         counts["copied"] += 1
@@ -529,15 +546,7 @@ def _mirror(source: str, target: str, state_path: str) -> "dict[str, int]":
     )
     deleted = sorted(rel for rel in known if rel not in record)
     CHANGES.clear()
-    CHANGES.update(
-        {
-            "first": not known,
-            "changed": changed[:CHANGES_LISTED],
-            "changed_count": len(changed),
-            "deleted": deleted[:CHANGES_LISTED],
-            "deleted_count": len(deleted),
-        }
-    )
+    CHANGES.update(_changes(known, changed, deleted))
     if counts["copied"] or counts["removed"] or len(record) != len(known):
         tmp = state_path + ".tmp"
         with open(tmp, "w") as f:
@@ -556,8 +565,8 @@ def pending_changes(source: str, state_path: str) -> "dict[str, object]":
     known = _record(state_path)
     changed = []
     present = set()
-    for rel, st in _scan(source).items():
-        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+    for rel, st in _wanted(source).items():
+        if stat.S_ISDIR(st.st_mode):
             continue
         present.add(rel)
         signature = _signature(source, rel, st)
@@ -565,13 +574,20 @@ def pending_changes(source: str, state_path: str) -> "dict[str, object]":
         if isinstance(entry, list) and entry[:-2] == signature:
             continue
         if stat.S_ISLNK(st.st_mode):
-            digest = hashlib.sha256(str(signature[1]).encode()).hexdigest()
+            digest = _link_digest(signature)
         else:
             digest = _digest(os.path.join(source, rel))
         if not isinstance(entry, list) or entry[-2:-1] != [digest]:
             changed.append(rel)
     changed.sort()
     deleted = sorted(rel for rel in known if rel not in present)
+    return _changes(known, changed, deleted)
+
+
+def _changes(
+    known: "dict[str, Any]", changed: "list[str]", deleted: "list[str]"
+) -> "dict[str, object]":
+    """FIELD_CHANGES: what changed and what was deleted since the record ``known``."""
     return {
         "first": not known,
         "changed": changed[:CHANGES_LISTED],
@@ -579,16 +595,6 @@ def pending_changes(source: str, state_path: str) -> "dict[str, object]":
         "deleted": deleted[:CHANGES_LISTED],
         "deleted_count": len(deleted),
     }
-
-
-def _digest(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            chunk = f.read(1 << 20)
-            if not chunk:
-                return digest.hexdigest()
-            digest.update(chunk)
 
 
 #: longer than the kernel's coarse clock tick (1 to 10 ms)
@@ -676,6 +682,16 @@ def mask_file(path: str) -> None:
         data = f.read()
     with open(path, "wb") as f:
         f.write(mask(data, secrets))
+
+
+def environment_record() -> "bytes | None":
+    """The install step's record of the environment (its packages), as written; None when
+    there is none."""
+    try:
+        with open(os.path.join(ENV_STATUS, STATUS_FILE), "rb") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def environment_ok() -> bool:
@@ -827,12 +843,8 @@ def is_test_file(rel: str) -> bool:
 
 def build_key(spec: "dict[str, object]") -> "str | None":
     """What the project's build depends on, hashed; None when the copy's files are unknown."""
-    if not RECORD:
-        return None
-    try:
-        with open(os.path.join(ENV_STATUS, STATUS_FILE), "rb") as f:
-            environment = f.read()
-    except OSError:
+    environment = environment_record()
+    if not RECORD or environment is None:
         return None
     h = hashlib.sha256()
     facts = [sys.version, sys.platform, spec["installer"], spec.get("version"), spec["env"]]

@@ -225,11 +225,18 @@ class Job:
             builder=self.docker.builder, env=self.docker.caller_env,
         )  # fmt: skip
 
-    def quiet_build(self, argv: Sequence[str]) -> BuildProgress:
-        """Run a build without the live view (shell and base images); raise if it fails."""
+    def quiet_build(
+        self,
+        argv: Sequence[str],
+        refused: Callable[[BuildProgress], None] | None = None,
+    ) -> BuildProgress:
+        """Run a build without the live view (shell, base images, explain); raise if it fails.
+        ``refused``: looks at a failed build first, and may raise an error of its own."""
         progress = BuildProgress({})
         rc = self.docker.build(argv, lambda line: progress.feed(line, time.monotonic()))
         if rc != 0:
+            if refused is not None:
+                refused(progress)
             raise self.failed_build(progress)
         return progress
 

@@ -221,6 +221,14 @@ def check(ctx: click.Context, /, tools: tuple[str, ...], **kw: Any) -> None:
     _run(ctx, "check", tools, **kw)
 
 
+def _command_and_tools(args: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """``[lint|test|check] [TOOL]...`` (explain, watch): the command (check by default), and
+    the tools named."""
+    if args and args[0] in ("lint", "test", "check"):
+        return args[0], args[1:]
+    return "check", args
+
+
 @cli.command(short_help="What the next run would run, and why; runs nothing.")
 @options.python("Python version(s), as for devbox check.", several=True)
 @options.base_image()
@@ -239,9 +247,7 @@ def explain(
     from devbox.build.session import Options
     from devbox.commands.explain import explain as explain_mod
 
-    command, tools = "check", args
-    if args and args[0] in ("lint", "test", "check"):
-        command, tools = args[0], args[1:]
+    command, tools = _command_and_tools(args)
     opts = Options(
         project_dir=_project_dir(ctx),
         command=command,  # type: ignore[arg-type]
@@ -268,9 +274,7 @@ def watch(ctx: click.Context, /, args: tuple[str, ...], **kw: Any) -> None:
     from devbox.cli.errors import print_error
     from devbox.commands.watch import watch as watch_mod
 
-    command, tools = "check", args
-    if args and args[0] in ("lint", "test", "check"):
-        command, tools = args[0], args[1:]
+    command, tools = _command_and_tools(args)
     if command == "lint" and ctx.meta.get("devbox.tool_args"):
         raise click.UsageError(
             "devbox watch lint passes no arguments to the linters (after --); set a linter's "

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from devbox.build.dockerfile import EXPLAIN_NONCE_ARG, inputs_digest, render_exp
 from devbox.build.session import Options, prepare
 from devbox.results import why
 from devbox.results.model import parse_changes, read_exported
-from devbox.results.progress import BuildProgress
 
 REPLAY = "would replay its last result: nothing it depends on changed"
 REWRITTEN = "files changed in place since the last run, so the tree is sent afresh"
@@ -48,17 +46,14 @@ class Forecast:
 def explain(opts: Options, env: Mapping[str, str], console: Console) -> list[Forecast]:
     job = prepare(opts, env, console)
     plan = job.plan
-    explain_job = dataclasses.replace(job, rendered=render_explain(plan))
+    explain_job = dataclasses.replace(job, rendered=render_explain(plan, job.rendered))
     state_file = job.work / state.STATE_FILE
     found: dict[str, object] = {}
     with explain_job.run_dir("explain-") as run_dir:
         argv = explain_job.build_argv(
             run_dir, output=run_dir.out, build_args={EXPLAIN_NONCE_ARG: uuid.uuid4().hex}
         )
-        progress = BuildProgress({})
-        rc = job.docker.build(argv, lambda line: progress.feed(line, time.monotonic()))
-        if rc != 0:
-            raise job.failed_build(progress)
+        explain_job.quiet_build(argv)
         # the tree went to the engine through this path: as after a run (see prepare)
         state.remember_tree(state_file, job.tree)
         for run in plan.tools:

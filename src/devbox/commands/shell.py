@@ -11,7 +11,6 @@ import dataclasses
 import os
 import re
 import sys
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 
@@ -135,8 +134,19 @@ def at_tag(plan: Plan, run: ToolRun) -> str:
 
 def build_at(job: Job, run: ToolRun) -> str:
     """Build and load the image of ``run``'s last failure; its tag."""
-    job = dataclasses.replace(job, rendered=render_at(job.plan, run))
+    job = dataclasses.replace(job, rendered=render_at(job.plan, run, job.rendered))
     tag = at_tag(job.plan, run)
+
+    def no_failure(progress: BuildProgress) -> None:
+        if any(AT_MISSING_MARKER.encode() in v.logs for v in progress.vertexes.values()):
+            raise UsageError(
+                f"devbox shell --at {run.name}: the engine has no failure of {run.name} "
+                f"(Python {run.python}) to open: it has not failed since its results were "
+                "last cleared (devbox clean, or the engine pruned its cache). Run it "
+                f"(devbox check {run.name}); when it fails, `devbox shell --at {run.name}` "
+                "opens its shell."
+            )
+
     with job.run_dir("shell-") as run_dir:
         argv = job.build_argv(
             run_dir,
@@ -146,18 +156,7 @@ def build_at(job: Job, run: ToolRun) -> str:
             # the snapshot is copied anew each time: its cache mount is not in the cache key
             build_args={AT_NONCE_ARG: uuid.uuid4().hex},
         )
-        progress = BuildProgress({})
-        rc = job.docker.build(argv, lambda line: progress.feed(line, time.monotonic()))
-    if rc != 0:
-        if any(AT_MISSING_MARKER.encode() in v.logs for v in progress.vertexes.values()):
-            raise UsageError(
-                f"devbox shell --at {run.name}: the engine has no failure of {run.name} "
-                f"(Python {run.python}) to open: it has not failed since its results were "
-                "last cleared (devbox clean, or the engine pruned its cache). Run it "
-                f"(devbox check {run.name}); when it fails, `devbox shell --at {run.name}` "
-                "opens its shell."
-            )
-        raise job.failed_build(progress)
+        job.quiet_build(argv, no_failure)
     return tag
 
 

@@ -116,11 +116,7 @@ class Watcher:
                 paths |= self._changes.get(timeout=0.5)
             if self._failed is not None:
                 raise self._failed
-        while True:
-            try:
-                paths |= self._changes.get_nowait()
-            except queue.Empty:
-                return paths
+        return paths | self.pending()
 
     def pending(self) -> set[str]:
         """What changed while a run went on (nothing: an empty set, at once)."""

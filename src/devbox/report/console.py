@@ -467,11 +467,10 @@ def print_summary(console: Console, result: RunResult) -> None:
     console.print(table)
     several = len({t.python for t in result.tools}) > 1
     for t in result.tools:
+        label = f"{t.name} [{t.python}]" if several else t.name
         if t.why:  # it ran rather than replayed: why, in the project's terms
-            label = f"{t.name} [{t.python}]" if several else t.name
             console.print(Text(f"devbox: {label} ran: {'; '.join(t.why)}", style="dim"))
         if t.affected is not None:
-            label = f"{t.name} [{t.python}]" if several else t.name
             console.print(Text(f"devbox: {label} --affected: {affected_line(t.affected)}"))
     failed = [
         f"{t.name} [{t.python}]" if several else t.name
