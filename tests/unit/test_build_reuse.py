@@ -125,3 +125,42 @@ def test_a_tree_file_the_build_rewrites_is_rewritten_again(places: dict[str, Pat
     assert (places["src"] / "pkg" / "fast.so").read_bytes() == b"host build"
     assert step.restore_build(key)
     assert (places["src"] / "pkg" / "fast.so").read_bytes() == b"\x7fELF built"
+
+
+def test_what_the_build_installed_beside_the_project_is_put_back(places: dict[str, Path]) -> None:
+    """An editable install also installs the dependencies the environment lacks (those that
+    only setup.cfg or a build hook names): a reused build must bring them back too. (A real
+    project, aiosignal, failed its tests after a reuse: frozenlist was gone.)"""
+    (places["venv"] / "lib" / "already.py").write_text("X = 1\n")  # the environment's own
+    key = sync(places)
+    assert key is not None
+    before = step.venv_files()
+    build(places)
+    (places["venv"] / "lib" / "frozenlist").mkdir()
+    (places["venv"] / "lib" / "frozenlist" / "__init__.py").write_text("FROZEN = 1\n")
+    step.save_build(key, before)
+    # the next run: a fresh venv (the environment's files only), the copy synced again
+    (places["venv"] / "lib" / "pkg.pth").unlink()
+    import shutil
+
+    shutil.rmtree(places["venv"] / "lib" / "frozenlist")
+    assert sync(places) == key
+    assert step.restore_build(key)
+    assert (places["venv"] / "lib" / "frozenlist" / "__init__.py").read_text() == "FROZEN = 1\n"
+    assert (places["venv"] / "lib" / "already.py").read_text() == "X = 1\n"
+
+
+def test_a_build_that_changed_the_environment_itself_is_not_kept(
+    places: dict[str, Path],
+) -> None:
+    """pip replaced or removed a file the environment had (another version of a dependency):
+    putting the build back could not undo that on failure, so it is built each time."""
+    (places["venv"] / "lib" / "dep.py").write_text("VERSION = 1\n")
+    key = sync(places)
+    assert key is not None
+    before = step.venv_files()
+    build(places)
+    (places["venv"] / "lib" / "dep.py").unlink()
+    (places["venv"] / "lib" / "dep.py").write_text("VERSION = 2\n")
+    step.save_build(key, before)
+    assert not step.restore_build(key)

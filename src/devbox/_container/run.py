@@ -730,12 +730,13 @@ def prepare(spec: "dict[str, object]", log: "object", path: str) -> "list[str]":
         sys.stdout.write(note)
         rc = 0
     else:
-        before = with_ccache(env)
+        environment = venv_files() if key is not None else None
+        counters = with_ccache(env)
         rc = run(cmd, env, log)[0]
-        if before is not None:
-            say_ccache(env, before, log)
+        if counters is not None:
+            say_ccache(env, counters, log)
         if rc == 0 and key is not None:
-            save_build(key)
+            save_build(key, environment)
     warnings = []
     compiler = missing_compiler()
     if rc != 0:
@@ -856,15 +857,33 @@ def build_key(spec: "dict[str, object]") -> "str | None":
     return h.hexdigest()
 
 
-def save_build(key: str) -> None:
+def venv_files() -> "dict[str, list[int]]":
+    """The environment's files (relative path → size, mtime, inode), before a build."""
+    return {
+        rel: [st.st_size, st.st_mtime_ns, st.st_ino]
+        for rel, st in _scan(VENV).items()
+        if not stat.S_ISDIR(st.st_mode)
+    }
+
+
+def save_build(key: str, before: "dict[str, list[int]] | None" = None) -> None:
     """Keep what the install just made: its files in the environment (the installed
-    distribution's RECORD) and the files it created or changed in the copy of the tree."""
+    distribution's RECORD, and with ``before``, the environment's files before the build,
+    every file it added: the dependencies it installed) and the files it created or changed
+    in the copy of the tree. A build that replaced or removed a file of the environment
+    (another version of a dependency) is not kept: putting it back could not be undone."""
     import shutil
 
-    made = []  # (kind, relative path, absolute path)
+    venv = set()
     for path in project_files():
         if path.startswith(VENV + "/") and os.path.isfile(path):
-            made.append(("venv", os.path.relpath(path, VENV), path))
+            venv.add(os.path.relpath(path, VENV))
+    if before is not None:
+        after = venv_files()
+        if any(after.get(rel) != entry for rel, entry in before.items()):
+            return
+        venv |= {rel for rel in after if rel not in before}
+    made = [("venv", rel, os.path.join(VENV, rel)) for rel in sorted(venv)]
     size = 0
     for rel, st in _scan(WORKDIR).items():
         if stat.S_ISDIR(st.st_mode):
