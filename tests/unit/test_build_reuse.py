@@ -164,3 +164,13 @@ def test_a_build_that_changed_the_environment_itself_is_not_kept(
     (places["venv"] / "lib" / "dep.py").write_text("VERSION = 2\n")
     step.save_build(key, before)
     assert not step.restore_build(key)
+
+
+def test_builds_kept_by_an_older_step_are_not_used(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a kept build holds is part of its key: a build kept before the step kept the
+    installed dependencies too would be put back without them."""
+    key = sync(places)
+    monkeypatch.setattr(step, "BUILD_FORMAT", step.BUILD_FORMAT + 1)
+    assert sync(places) != key

@@ -828,6 +828,8 @@ def say_ccache(env: "dict[str, str]", before: "dict[str, int]", log: "object") -
 # never rebuilds; editing anything else (a .py module, a .c file, setup.py) does.
 
 BUILD_CACHE = CACHE + "/devbox-build"
+#: what a kept build holds, as a number: 2, the dependencies the install added too
+BUILD_FORMAT = 2
 #: a build whose files in the tree take more than this is not kept
 BUILD_CACHE_MAX_BYTES = 512 * 1024 * 1024
 
@@ -849,6 +851,7 @@ def build_key(spec: "dict[str, object]") -> "str | None":
         return None
     h = hashlib.sha256()
     facts = [sys.version, sys.platform, spec["installer"], spec.get("version"), spec["env"]]
+    facts.append(BUILD_FORMAT)  # a build kept by an older step (less in it) is not used
     h.update(json.dumps(facts, sort_keys=True).encode() + b"\0" + environment + b"\0")
     for rel in sorted(RECORD):
         entry = RECORD[rel]
